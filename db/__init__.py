@@ -1,0 +1,1 @@
+"""The complaint database: models, sessions, migrations, queries, import and demo data."""

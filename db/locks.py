@@ -1,0 +1,41 @@
+"""Keeping two writers of the same kind apart (the scheduler's import every few minutes, a bulk
+re-evaluation started from the app) so that their transactions never interleave."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+
+class Busy(RuntimeError):
+    """Another writer holds the lock for longer than we were willing to wait."""
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def exclusive(session: Session, name: str, wait_seconds: float = 120) -> None:
+    """Take a named lock that lasts until the session's transaction commits or rolls back.
+
+    PostgreSQL: a transaction-scoped advisory lock, seen by every machine that uses the database.
+    SQLite: a write to the settings table at the very start of the transaction, which takes SQLite's
+    write lock at once (instead of at the first real write, after all the reading and checking); a second
+    writer waits for the busy timeout and is then told the database is busy.
+    """
+    dialect = session.get_bind().dialect.name
+    try:
+        if dialect == "postgresql":
+            session.execute(text(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'"))
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(name)})
+        else:
+            session.execute(
+                text("INSERT INTO settings (key, value, updated_at) VALUES (:k, :v, :t) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
+                {"k": f"lock.{name}", "v": "held", "t": datetime.now(timezone.utc).replace(tzinfo=None)},
+            )
+    except OperationalError as exc:
+        raise Busy(f"another {name} is running on this database; try again in a few minutes") from exc

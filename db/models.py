@@ -1,0 +1,177 @@
+"""Typed ORM models. Every instant is stored as naive UTC (see UTCDateTime) so that SQLite and PostgreSQL
+hold the same values and comparisons in range queries are plain column comparisons."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; naive UTC in the column.
+
+    PostgreSQL's timestamptz would do this by itself, but SQLite has no zone type; one representation for
+    both keeps the same queries and tests valid on either database.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a zone first")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQL paths on SQLite
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Handler(Base):
+    __tablename__ = "handlers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
+    team: Mapped[Optional[Team]] = relationship()
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    subcategory: Mapped[Optional[str]] = mapped_column(String(100))
+    customer_name: Mapped[Optional[str]] = mapped_column(String(100))
+    customer_phone: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    handler_id: Mapped[int] = mapped_column(ForeignKey("handlers.id"), index=True)
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"), index=True)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    true_reason: Mapped[Optional[str]] = mapped_column(Text)
+    customer_demand: Mapped[Optional[str]] = mapped_column(Text)
+    items_confirmed: Mapped[Optional[bool]] = mapped_column(Boolean)
+    promised_reply_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    acceptance: Mapped[str] = mapped_column(String(20))
+    rejection_reason: Mapped[Optional[str]] = mapped_column(String(40))
+    rejection_informed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    transferred_to: Mapped[Optional[str]] = mapped_column(String(100))
+    event_restoration: Mapped[Optional[str]] = mapped_column(Text)
+    existing_problem: Mapped[Optional[str]] = mapped_column(Text)
+    solution_measures: Mapped[Optional[str]] = mapped_column(Text)
+    dept_solution: Mapped[Optional[str]] = mapped_column(Text)
+    long_running_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    progress_interval_hours: Mapped[Optional[float]] = mapped_column(Float)
+    decision: Mapped[Optional[str]] = mapped_column(Text)
+    survey_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    satisfaction: Mapped[Optional[str]] = mapped_column(String(30))
+    dissatisfaction_cause: Mapped[Optional[str]] = mapped_column(Text)
+    demand_excessive: Mapped[Optional[bool]] = mapped_column(Boolean)
+    alternatives: Mapped[Optional[str]] = mapped_column(Text)  # items joined by "；"
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    archived_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    typical: Mapped[Optional[bool]] = mapped_column(Boolean)
+    typical_summary: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
+    # Optimistic concurrency: a writer that read an older version is refused instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    handler: Mapped[Handler] = relationship()
+    team: Mapped[Optional[Team]] = relationship()
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="case", order_by="Contact.contact_at", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("case_id", "contact_at", "kind", name="uq_contacts_case_time_kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    contact_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[Optional[str]] = mapped_column(String(20))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    case: Mapped[Case] = relationship(back_populates="contacts")
+
+
+class Obligation(Base):
+    """One applicable rule for one case, as last evaluated.
+
+    `state` is `met`, `breached` or `review` when the outcome no longer depends on the clock, and `open` for a
+    deadline not yet fulfilled: whether an open one is at risk or breached follows from `warn_at`, `due_at` and
+    the time of the query, so the board is a range query and passing time needs no re-evaluation.
+    """
+
+    __tablename__ = "obligations"
+    __table_args__ = (
+        UniqueConstraint("case_id", "rule_id", name="uq_obligations_case_rule"),
+        Index("ix_obligations_state_due", "state", "due_at"),
+        Index("ix_obligations_state_warn", "state", "warn_at"),
+        Index("ix_obligations_rule_state", "rule_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(40))
+    clause: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    warn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    fulfilled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+    evidence: Mapped[Optional[str]] = mapped_column(Text)  # JSON
+    rules_version: Mapped[str] = mapped_column(String(40))
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Setting(Base):
+    """Key/value settings editable by an admin (rule thresholds live here, defaults in rules/thresholds.py)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)

@@ -1,0 +1,83 @@
+"""Engines and sessions. Engines are built on demand (never at import) and cached per URL."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from services.config import database_url
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or opened; the message says which and why, without a traceback."""
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the live board read while an import writes; busy_timeout makes a writer wait instead of
+    # failing at once when the scheduler's import and an edit in the app meet.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=15000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def get_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            if url.startswith("sqlite"):
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = create_engine(url, pool_pre_ping=True, connect_args=_pg_args(url))
+            _engines[url] = engine
+        return engine
+
+
+def _pg_args(url: str) -> dict:
+    return {"connect_timeout": 5} if url.startswith("postgresql") else {}
+
+
+def reset_engines() -> None:
+    """Dispose every cached engine (tests switch databases between cases)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session whose transaction commits on success and rolls back on any error."""
+    engine = get_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            with session.begin():
+                yield session
+        except OperationalError as exc:
+            raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+
+
+def describe_db_error(exc: Exception, engine: Engine) -> str:
+    target = engine.url.render_as_string(hide_password=True)
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    return f"database {target} is unavailable: {text}"
+
+
+def check_connection(url: str | None = None) -> None:
+    engine = get_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc

@@ -1,0 +1,152 @@
+"""Evaluate cases against every rule: plain data in, findings out.
+
+    findings = evaluate(cases, now)          # cases: dicts as described in rules/facts.py
+
+Each finding is one applicable rule for one case, with its outcome. `status` is the flag it raises
+(`breached`, `at_risk`, `review`) or None (met, or a deadline not yet near).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from rules.catalogue import BY_ID, FLAG_STATUS, SEVERITY, STORED_STATE
+from rules.engine import RuleEngine, shared_engine
+from rules.facts import BUILDERS, CaseView, routed, view
+from rules.thresholds import DEFAULT, Thresholds
+
+UTC = timezone.utc
+
+
+@dataclass
+class Finding:
+    case_no: str
+    rule_id: str
+    outcome: str
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+    fulfilled_at: datetime | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def clause(self) -> str:
+        return BY_ID[self.rule_id].clause
+
+    @property
+    def status(self) -> str | None:
+        return FLAG_STATUS.get(self.outcome)
+
+    @property
+    def state(self) -> str:
+        return STORED_STATE[self.outcome]
+
+
+def _dt(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _evidence(rule_id: str, outcome: str, fact: dict, v: CaseView) -> dict[str, Any]:
+    rule = BY_ID[rule_id]
+    ev: dict[str, Any] = {}
+    if rule.kind == "deadline":
+        p = rule.prefix
+        ev["due"] = fact[f"{p}_due"]
+        if f"{p}_at" in fact:
+            ev["fulfilled"] = fact[f"{p}_at"]
+        if rule_id == "SLA-PROGRESS":
+            ev["interval_s"] = fact["pg_int"]
+            ev["longest_gap_s"] = fact["pg_gap"]
+        return ev
+    if rule_id in ("REC-ACCEPTANCE", "REC-TRANSFER"):
+        fields = (("description", "true_reason", "customer_demand", "promised_reply_at", "items_confirmed")
+                  if rule_id == "REC-ACCEPTANCE" else
+                  ("event_restoration", "customer_demand", "existing_problem", "solution_measures"))
+        ev["missing"] = [f for f in fields if fact.get(f"d_{f}") == 0]
+    elif rule_id == "SAT-SURVEY" and fact.get("sv"):
+        ev["survey"] = fact["sv_at"]
+        ev["closed"] = fact["cl_at"]
+    elif rule_id == "SCOPE-GROUND":
+        ev["reason"] = fact["rej_reason"]
+    return ev
+
+
+def _finding(case_no: str, rule_id: str, outcome: str, fact: dict, v: CaseView) -> Finding:
+    rule = BY_ID[rule_id]
+    f = Finding(case_no, rule_id, outcome, evidence=_evidence(rule_id, outcome, fact, v))
+    if rule.kind == "deadline":
+        p = rule.prefix
+        f.due_at = _dt(fact[f"{p}_due"])
+        f.warn_at = _dt(fact[f"{p}_warn"])
+        f.fulfilled_at = _dt(fact.get(f"{p}_at"))
+    return f
+
+
+def evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
+             engine: RuleEngine | None = None) -> list[Finding]:
+    """Findings for every applicable rule of every case received at or before `now`."""
+    engine = engine or shared_engine()
+    now_s = int(now.timestamp())
+    views: list[CaseView | None] = [view(c, now_s) for c in cases]
+    facts: dict[str, dict[str, dict]] = {concern: {} for concern in BUILDERS}
+    for i, v in enumerate(views):
+        if v is None:
+            continue
+        for concern in routed(v):
+            fact = BUILDERS[concern](v, thresholds)
+            fact["id"] = f"c{i}"
+            facts[concern][fact["id"]] = fact
+    best: dict[tuple[str, str], tuple[str, str]] = {}
+    for concern, by_id in facts.items():
+        if not by_id:
+            continue
+        for fact_id, rule_id, outcome in engine.run(concern, list(by_id.values())):
+            key = (fact_id, rule_id)
+            if key not in best or SEVERITY[outcome] > SEVERITY[best[key][0]]:
+                best[key] = (outcome, concern)
+    findings: list[Finding] = []
+    for (fact_id, rule_id), (outcome, concern) in best.items():
+        i = int(fact_id[1:])
+        v = views[i]
+        findings.append(_finding(cases[i]["case_no"], rule_id, outcome, facts[concern][fact_id], v))
+    findings.sort(key=lambda f: (f.case_no, f.rule_id))
+    return findings
+
+
+def flags(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.status]
+
+
+def _worker(args: tuple[list[dict], datetime, Thresholds]) -> list[Finding]:
+    cases, now, thresholds = args
+    return evaluate(cases, now, thresholds, engine=_process_engine())
+
+
+_engine_in_worker: RuleEngine | None = None
+
+
+def _process_engine() -> RuleEngine:
+    global _engine_in_worker
+    if _engine_in_worker is None:
+        _engine_in_worker = RuleEngine()
+    return _engine_in_worker
+
+
+def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
+                      workers: int | None = None, chunk: int = 20000) -> list[Finding]:
+    """The same as `evaluate`, spread over worker processes (for bulk jobs: one engine per process)."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(cases) <= chunk:
+        return evaluate(cases, now, thresholds)
+    parts = [(list(cases[i:i + chunk]), now, thresholds) for i in range(0, len(cases), chunk)]
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    out: list[Finding] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for part in pool.map(_worker, parts):
+            out.extend(part)
+    out.sort(key=lambda f: (f.case_no, f.rule_id))
+    return out

@@ -1,0 +1,1 @@
+"""Plain modules shared by pages and the command line (no Streamlit imports here)."""

@@ -1,0 +1,32 @@
+"""Where the product finds its database and its time zone.
+
+Every value is read at call time, not import time, so tests (and Streamlit's AppTest, which shares the
+pytest process) can point the product at another database by changing the environment.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DEFAULT_DB_FILE = DATA_DIR / "complaints.sqlite3"
+ENV_DB_URL = "COMPLAINTS_DB_URL"
+ENV_TZ = "COMPLAINTS_TZ"
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """--db URL, else COMPLAINTS_DB_URL, else Streamlit secrets (set by the app), else the embedded file."""
+    if explicit:
+        return explicit
+    env = os.environ.get(ENV_DB_URL)
+    if env:
+        return env
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_DB_FILE}"
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(os.environ.get(ENV_TZ) or DEFAULT_TZ)

@@ -1,0 +1,81 @@
+"""Time parsing and formatting. Instants travel through the product as aware UTC datetimes."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from services.config import local_zone
+
+UTC = timezone.utc
+_SPACE_T = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(.*)$")
+
+
+class TimeParseError(ValueError):
+    pass
+
+
+def parse_instant(text: str, zone: ZoneInfo | None = None) -> datetime:
+    """Parse an ISO 8601 time as exported by work-order systems and return it in UTC.
+
+    Accepts `2026-03-01T09:30:00`, `2026-03-01 09:30`, fractions, `Z` and `+08:00` offsets, and a bare date
+    (midnight). Without an offset the time is read in `zone` (the configured local zone by default).
+    """
+    raw = text.strip()
+    if not raw:
+        raise TimeParseError("empty time")
+    candidate = raw.replace("Z", "+00:00") if raw.endswith("Z") else raw
+    m = _SPACE_T.match(candidate)
+    if m:
+        hhmm = m.group(2)
+        if len(hhmm.split(":")[0]) == 1:
+            hhmm = "0" + hhmm
+        candidate = f"{m.group(1)}T{hhmm}{m.group(3).strip()}"
+    try:
+        value = datetime.fromisoformat(candidate)
+    except ValueError as exc:
+        raise TimeParseError(f"not an ISO 8601 time: {raw!r}") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone or local_zone())
+    return value.astimezone(UTC)
+
+
+def to_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone or local_zone())
+    return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_local(value: datetime | None, zone: ZoneInfo | None = None) -> datetime | None:
+    if value is None:
+        return None
+    return to_utc(value).astimezone(zone or local_zone())
+
+
+def fmt_local(value: datetime | None, zone: ZoneInfo | None = None, seconds: bool = False) -> str:
+    """Show an instant in the configured zone, e.g. `2026-03-01 09:30`."""
+    if value is None:
+        return ""
+    return to_local(value, zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def iso_with_offset(value: datetime | None, zone: ZoneInfo | None = None) -> str | None:
+    if value is None:
+        return None
+    return to_local(value, zone).isoformat(timespec="seconds")
+
+
+def fmt_duration(seconds: float, lang: str = "zh") -> str:
+    """Hours and minutes, e.g. `5小时07分` / `5h 07m`; days shown once it exceeds a day."""
+    total = int(abs(seconds)) // 60
+    days, rem = divmod(total, 24 * 60)
+    hours, minutes = divmod(rem, 60)
+    if lang == "zh":
+        text = f"{hours}小时{minutes:02d}分"
+        return f"{days}天{text}" if days else text
+    text = f"{hours}h {minutes:02d}m"
+    return f"{days}d {text}" if days else text
