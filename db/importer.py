@@ -1,0 +1,228 @@
+"""Import of work-order exports (interchange.md, "Import rules").
+
+    report = import_files("cases.csv", "contacts.xlsx", partial=False)
+
+All or nothing by default: one bad row and nothing is written. With `partial=True` the good rows are written
+and the bad ones go, with a `reason` column, into `<input>.rejects.csv` beside each input. The whole write,
+including the re-evaluation of the imported cases, is one transaction under the `import` lock, so two runs
+(say a cron job and a user in the app) never interleave and an interrupted run leaves the database as it was.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from db import interchange as ix
+from db.locks import exclusive
+from db.models import Case, Contact, Handler, Team
+from db.obligations import reevaluate
+from db.session import session_scope
+from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+
+Progress = Callable[[str, float], None]  # (stage, fraction done)
+CHUNK = 5000
+
+
+@dataclass
+class ImportReport:
+    cases_added: int = 0
+    cases_updated: int = 0
+    contacts_added: int = 0
+    contacts_unchanged: int = 0
+    problems: list[ix.Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reject_files: list[Path] = field(default_factory=list)
+    written: bool = False
+    cases_rows: int = 0
+    contacts_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        head = (f"cases: {self.cases_added} added, {self.cases_updated} updated; "
+                f"contacts: {self.contacts_added} added, {self.contacts_unchanged} already present")
+        if not self.written:
+            head = "nothing was written"
+        return head
+
+
+def _file_problem(name: str, exc: ix.FileProblem) -> ix.Problem:
+    text = str(exc)
+    prefix = f"{name}: "
+    return ix.Problem(name, 1, "", text[len(prefix):] if text.startswith(prefix) else text)
+
+
+def _lookup_ids(session: Session, model, names: set[str], extra: Callable[[str], dict] | None = None) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in _chunks(sorted(names)):
+        ids.update(session.execute(select(model.name, model.id).where(model.name.in_(chunk))).all())
+    missing = [n for n in sorted(names) if n not in ids]
+    if missing:
+        session.execute(insert(model), [{"name": n, **(extra(n) if extra else {})} for n in missing])
+        for chunk in _chunks(missing):
+            ids.update(session.execute(select(model.name, model.id).where(model.name.in_(chunk))).all())
+    return ids
+
+
+def _chunks(seq: Sequence, size: int = CHUNK):
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str]) -> tuple[dict[str, int], int, int]:
+    """Insert new case numbers, update known ones (only the columns the file has). Returns case_no -> id."""
+    teams = _lookup_ids(session, Team, {r["team"] for r in rows if r.get("team")}) if "team" in present else {}
+    handler_team: dict[str, int | None] = {}
+    for r in rows:
+        handler_team.setdefault(r["handler"], teams.get(r.get("team") or ""))
+    handlers = _lookup_ids(session, Handler, set(handler_team), lambda n: {"team_id": handler_team[n]})
+    existing: dict[str, int] = {}
+    for chunk in _chunks([r["case_no"] for r in rows]):
+        existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
+
+    data_cols = [c for c in present if c not in ("handler", "team")]
+    now = datetime.now(timezone.utc)
+
+    def values(r: dict[str, Any]) -> dict[str, Any]:
+        v = {c: r.get(c) for c in data_cols}
+        v["handler_id"] = handlers[r["handler"]]
+        if "team" in present:
+            v["team_id"] = teams.get(r.get("team") or "")
+        return v
+
+    new_rows, upd_rows = [], []
+    for r in rows:
+        v = values(r)
+        if r["case_no"] in existing:
+            v["_id"] = existing[r["case_no"]]
+            v["updated_at"] = now
+            upd_rows.append(v)
+        else:
+            v.update(created_at=now, updated_at=now, version=1)
+            new_rows.append(v)
+    table = Case.__table__
+    if upd_rows:
+        cols = [c for c in upd_rows[0] if c != "_id"]
+        stmt = (update(table).where(table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in cols}, version=table.c.version + 1))
+        for chunk in _chunks(upd_rows):
+            session.connection().execute(stmt, list(chunk))
+    if new_rows:
+        all_cols = [c.name for c in table.columns if c.name != "id"]
+        full = [{c: v.get(c) for c in all_cols} for v in new_rows]
+        for chunk in _chunks(full):
+            session.execute(insert(table), list(chunk))
+        for chunk in _chunks([v["case_no"] for v in new_rows]):
+            existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
+    return existing, len(new_rows), len(upd_rows)
+
+
+def store_contacts(session: Session, rows: list[dict[str, Any]], ids: dict[str, int]) -> tuple[int, int, set[int]]:
+    case_ids = sorted({ids[r["case_no"]] for r in rows})
+    have: set[tuple[int, datetime, str]] = set()
+    for chunk in _chunks(case_ids):
+        q = select(Contact.case_id, Contact.contact_at, Contact.kind).where(Contact.case_id.in_(chunk))
+        have.update(session.execute(q).all())
+    new: list[dict[str, Any]] = []
+    for r in rows:
+        key = (ids[r["case_no"]], r["contact_at"], r["kind"])
+        if key in have:
+            continue
+        have.add(key)
+        new.append({"case_id": key[0], "contact_at": r["contact_at"], "kind": r["kind"],
+                    "channel": r.get("channel"), "note": r.get("note")})
+    for chunk in _chunks(new):
+        session.execute(insert(Contact), list(chunk))
+    return len(new), len(rows) - len(new), {n["case_id"] for n in new}
+
+
+def received_at_of(session: Session, case_nos: set[str]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for chunk in _chunks(sorted(case_nos)):
+        out.update(session.execute(select(Case.case_no, Case.received_at).where(Case.case_no.in_(chunk))).all())
+    return out
+
+
+def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path | bytes | None = None, *,
+                 partial: bool = False, url: str | None = None, zone: ZoneInfo | None = None,
+                 cases_name: str | None = None, contacts_name: str | None = None,
+                 reject_dir: Path | None = None, progress: Progress | None = None,
+                 now: datetime | None = None) -> ImportReport:
+    report = ImportReport()
+    step = progress or (lambda stage, frac: None)
+    step("read", 0.0)
+    tables: dict[str, ix.Table] = {}
+    for kind, src, name, columns in (("cases", cases_src, cases_name, CASE_COLUMNS),
+                                     ("contacts", contacts_src, contacts_name, CONTACT_COLUMNS)):
+        if src is None:
+            continue
+        display = name or (Path(src).name if isinstance(src, (str, Path)) else kind)
+        try:
+            tables[kind] = ix.read_table(src, display, columns)
+        except ix.FileProblem as exc:
+            report.problems.append(_file_problem(display, exc))
+    if report.problems:
+        return report
+    for t in tables.values():
+        report.warnings.extend(t.warnings)
+    step("check", 0.2)
+    cases_parsed = contacts_parsed = None
+    if "cases" in tables:
+        cases_parsed = ix.parse_rows(tables["cases"], CASE_COLUMNS, zone)
+        ix.check_cases(tables["cases"], cases_parsed)
+        report.cases_rows = len(tables["cases"].frame)
+    if "contacts" in tables:
+        contacts_parsed = ix.parse_rows(tables["contacts"], CONTACT_COLUMNS, zone)
+        report.contacts_rows = len(tables["contacts"].frame)
+
+    with session_scope(url) as session:
+        exclusive(session, "import")
+        if contacts_parsed is not None:
+            good = {r["case_no"]: r["received_at"] for r in (cases_parsed.rows if cases_parsed else [])}
+            bad_cases = {p.case_no for p in (cases_parsed.problems if cases_parsed else []) if p.case_no} - set(good)
+            wanted = {r["case_no"] for r in contacts_parsed.rows} - set(good) - bad_cases
+            received = {**received_at_of(session, wanted), **good}
+            ix.check_contacts(tables["contacts"], contacts_parsed, received, bad_cases)
+        for parsed in (cases_parsed, contacts_parsed):
+            if parsed is not None:
+                report.problems.extend(parsed.problems)
+        report.problems.sort(key=lambda p: (p.file != (tables.get("cases").name if "cases" in tables else ""), p.line))
+        if report.problems and not partial:
+            session.rollback()
+            return report
+        step("write", 0.4)
+        touched: set[int] = set()
+        ids: dict[str, int] = {}
+        if cases_parsed is not None and cases_parsed.rows:
+            present = list(tables["cases"].frame.columns)
+            ids, report.cases_added, report.cases_updated = store_cases(session, cases_parsed.rows, present)
+            touched.update(ids[r["case_no"]] for r in cases_parsed.rows)
+        if contacts_parsed is not None and contacts_parsed.rows:
+            need = {r["case_no"] for r in contacts_parsed.rows} - set(ids)
+            for chunk in _chunks(sorted(need)):
+                ids.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
+            report.contacts_added, report.contacts_unchanged, changed = store_contacts(session, contacts_parsed.rows, ids)
+            touched.update(changed)
+        step("evaluate", 0.7)
+        reevaluate(session, sorted(touched), now)
+        step("commit", 0.95)
+    report.written = True
+    if partial and report.problems:
+        for kind, src in (("cases", cases_src), ("contacts", contacts_src)):
+            table = tables.get(kind)
+            if table is None or not any(p.file == table.name for p in report.problems):
+                continue
+            base = Path(src) if isinstance(src, (str, Path)) else Path(table.name)
+            folder = reject_dir or (base.parent if isinstance(src, (str, Path)) else Path.cwd())
+            target = folder / f"{base.stem}.rejects.csv"
+            report.reject_files.append(ix.write_rejects(table, report.problems, target))
+    step("done", 1.0)
+    return report

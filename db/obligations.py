@@ -1,0 +1,186 @@
+"""Stored obligations: evaluating cases from the database and keeping the results (with due times) so that
+"what is at risk or breached now" is an indexed range query.
+
+Every write happens inside the caller's transaction: a re-evaluation interrupted half-way leaves the
+previous obligations in place.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from db.models import Case, Contact, Obligation, Setting
+from rules.catalogue import RULES_VERSION
+from rules.evaluate import Finding, evaluate, evaluate_parallel
+from rules.thresholds import DEFAULT, Thresholds
+
+RULE_FIELDS = (
+    "case_no", "received_at", "acceptance", "promised_reply_at", "rejection_reason", "rejection_informed_at",
+    "transferred_to", "event_restoration", "existing_problem", "solution_measures", "dept_solution",
+    "long_running_since", "progress_interval_hours", "decision", "survey_at", "satisfaction",
+    "dissatisfaction_cause", "demand_excessive", "alternatives", "closed_at", "archived_at", "typical",
+    "typical_summary", "description", "true_reason", "customer_demand", "items_confirmed",
+)
+CHUNK = 5000
+Progress = Callable[[int, int], None]
+
+
+def thresholds(session: Session) -> Thresholds:
+    rows = session.execute(select(Setting.key, Setting.value).where(Setting.key.like("threshold.%"))).all()
+    return Thresholds.from_mapping({k.split(".", 1)[1]: v for k, v in rows}) if rows else DEFAULT
+
+
+def save_thresholds(session: Session, values: Thresholds) -> None:
+    for name, value in values.as_dict().items():
+        key = f"threshold.{name}"
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=repr(value)))
+        else:
+            row.value = repr(value)
+
+
+def _chunks(seq: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def load_cases(session: Session, case_ids: Sequence[int] | None = None,
+               received_until: datetime | None = None) -> list[dict]:
+    """Cases as the plain dicts rules/ expects (with `id` and `contacts`)."""
+    cols = [Case.id] + [getattr(Case, f) for f in RULE_FIELDS]
+    out: list[dict] = []
+    id_lists: Iterable[Sequence[int] | None] = _chunks(list(case_ids)) if case_ids is not None else [None]
+    for ids in id_lists:
+        q = select(*cols)
+        cq = select(Contact.case_id, Contact.contact_at, Contact.kind)
+        if ids is not None:
+            q = q.where(Case.id.in_(ids))
+            cq = cq.where(Contact.case_id.in_(ids))
+        if received_until is not None:
+            q = q.where(Case.received_at <= received_until)
+        contacts: dict[int, list] = defaultdict(list)
+        for case_id, at, kind in session.execute(cq):
+            contacts[case_id].append((at, kind))
+        for row in session.execute(q):
+            d = row._asdict()
+            d["contacts"] = contacts.get(d["id"], [])
+            out.append(d)
+    return out
+
+
+def _rows(findings: Sequence[Finding], ids: dict[str, int], evaluated_at: datetime, key: str) -> list[dict]:
+    return [
+        {
+            "case_id": ids[f.case_no], "rule_id": f.rule_id, "clause": f.clause, "state": f.state,
+            "due_at": f.due_at, "warn_at": f.warn_at, "fulfilled_at": f.fulfilled_at,
+            "detail": f.outcome, "evidence": json.dumps(f.evidence, ensure_ascii=False) if f.evidence else None,
+            "rules_version": key, "evaluated_at": evaluated_at,
+        }
+        for f in findings
+    ]
+
+
+def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], evaluated_at: datetime,
+          th: Thresholds) -> int:
+    ids = {c["case_no"]: c["id"] for c in cases}
+    for chunk in _chunks([c["id"] for c in cases]):
+        session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
+    rows = _rows(findings, ids, evaluated_at, f"{RULES_VERSION}/{th.key()}")
+    for i in range(0, len(rows), 20000):
+        session.execute(insert(Obligation), rows[i:i + 20000])
+    return len(rows)
+
+
+def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None = None,
+               th: Thresholds | None = None) -> int:
+    """Re-evaluate the given cases (after an import or an edit) and replace their stored obligations."""
+    if not case_ids:
+        return 0
+    now = now or datetime.now(timezone.utc)
+    th = th or thresholds(session)
+    cases = load_cases(session, case_ids)
+    return store(session, cases, evaluate(cases, now, th), now, th)
+
+
+def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds | None = None,
+                   progress: Progress | None = None, batch: int = 50000, workers: int | None = None) -> int:
+    """Bulk job after a threshold or rule change: every case, in batches, in the caller's transaction."""
+    now = now or datetime.now(timezone.utc)
+    th = th or thresholds(session)
+    all_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+    total, done, stored = len(all_ids), 0, 0
+    if progress:
+        progress(0, total)
+    for ids in _chunks(all_ids, batch):
+        cases = load_cases(session, ids)
+        findings = evaluate_parallel(cases, now, th, workers=workers) if len(cases) > 20000 else evaluate(cases, now, th)
+        stored += store(session, cases, findings, now, th)
+        done += len(ids)
+        if progress:
+            progress(done, total)
+    return stored
+
+
+def live_status(state: str, due_at: datetime | None, warn_at: datetime | None, now: datetime) -> str | None:
+    """The flag a stored obligation raises at `now` (None: no flag)."""
+    if state in ("breached", "review"):
+        return state
+    if state != "open" or due_at is None:
+        return None
+    if now > due_at:
+        return "breached"
+    if warn_at is not None and warn_at <= now:
+        return "at_risk"
+    return None
+
+
+def flag_condition(now: datetime):
+    """SQL condition selecting stored obligations that raise a flag at `now` (uses the state/due indexes)."""
+    return or_(
+        Obligation.state.in_(("breached", "review")),
+        and_(Obligation.state == "open", Obligation.due_at < now),
+        and_(Obligation.state == "open", Obligation.warn_at <= now),
+    )
+
+
+def stored_flags(session: Session, now: datetime, case_no: str | None = None) -> list[dict]:
+    """Flags from stored obligations as of `now`, sorted by case_no then rule_id."""
+    q = (select(Case.case_no, Obligation.rule_id, Obligation.clause, Obligation.state, Obligation.due_at,
+                Obligation.warn_at, Obligation.fulfilled_at, Obligation.detail, Obligation.evidence)
+         .join(Case, Case.id == Obligation.case_id).where(flag_condition(now)))
+    if case_no is not None:
+        q = q.where(Case.case_no == case_no)
+    out = []
+    for r in session.execute(q):
+        status = live_status(r.state, r.due_at, r.warn_at, now)
+        if status:
+            out.append({"case_no": r.case_no, "rule_id": r.rule_id, "clause": r.clause, "status": status,
+                        "due_at": r.due_at, "fulfilled_at": r.fulfilled_at, "outcome": r.detail,
+                        "evidence": json.loads(r.evidence) if r.evidence else {}})
+    out.sort(key=lambda d: (d["case_no"], d["rule_id"]))
+    return out
+
+
+def counts_by_rule(session: Session, now: datetime) -> dict[str, dict[str, int]]:
+    """rule_id -> number of obligations flagged breached / at_risk / review at `now`, and met."""
+    result: dict[str, dict[str, int]] = defaultdict(lambda: {"breached": 0, "at_risk": 0, "review": 0, "met": 0})
+    q = select(Obligation.rule_id, Obligation.state, func.count()).group_by(Obligation.rule_id, Obligation.state)
+    for rule_id, state, n in session.execute(q):
+        if state in ("breached", "review", "met"):
+            result[rule_id][state] += n
+    open_q = (select(Obligation.rule_id,
+                     func.sum(sql_case((Obligation.due_at < now, 1), else_=0)),
+                     func.sum(sql_case((and_(Obligation.warn_at <= now, Obligation.due_at >= now), 1), else_=0)))
+              .where(Obligation.state == "open").group_by(Obligation.rule_id))
+    for rule_id, breached, at_risk in session.execute(open_q):
+        result[rule_id]["breached"] += int(breached or 0)
+        result[rule_id]["at_risk"] += int(at_risk or 0)
+    return dict(result)
+

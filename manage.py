@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""投诉督办台 command line.
+
+    python manage.py init-db
+    python manage.py seed --cases 5000 --seed 1
+    python manage.py import cases.csv --contacts contacts.csv [--partial]
+    python manage.py evaluate --now "2026-03-02 09:00" --format table
+
+The database is --db URL, else $COMPLAINTS_DB_URL, else data/complaints.sqlite3.
+Exit codes: 0 success, 1 bad input or an unavailable database (with a message), 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+
+def _instant(text: str) -> datetime:
+    from services.timeutil import TimeParseError, parse_instant
+
+    try:
+        return parse_instant(text)
+    except TimeParseError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; expected ISO 8601 such as 2026-03-01T09:30:00+08:00") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+class Bar:
+    """A small progress bar on stderr (only when it is a terminal, so cron logs stay clean)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: float, total: float = 1.0) -> None:
+        if not self.tty or not total:
+            return
+        frac = done / total
+        sys.stderr.write(f"\r{self.label} [{'#' * int(frac * 30):<30}] {frac:5.0%}")
+        if frac >= 1:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_init_db(args: argparse.Namespace) -> int:
+    """Create or upgrade the schema (Alembic migrations); safe to run again.
+
+    Example: python manage.py init-db --db postgresql+psycopg://postgres@127.0.0.1:5432/complaints
+    """
+    from db.migrate import upgrade
+
+    upgrade(args.db)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Add N realistic demo cases, reproducible from the seed (and --now), then evaluate every case.
+
+    Example: python manage.py seed --cases 5000 --seed 1
+    """
+    from db.migrate import upgrade
+    from db.seed import seed
+
+    upgrade(args.db)
+    n, contacts = seed(args.cases, args.seed, args.now, args.db, progress=Bar("evaluating"))
+    print(f"seeded {n} cases with {contacts} new contacts (seed {args.seed})")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a cases file (and optionally a contacts file): CSV in UTF-8/GBK or XLSX, English or Chinese headers.
+
+    All or nothing unless --partial, which writes the good rows and puts the bad ones with a reason into
+    <file>.rejects.csv beside the input. Safe to run from cron on the latest export: re-importing updates,
+    never duplicates, and two runs at once wait for each other.
+
+    Example: python manage.py import exports/cases.xlsx --contacts exports/contacts.csv
+    """
+    from db.importer import import_files
+    from db.migrate import upgrade
+
+    upgrade(args.db)
+    bar = Bar("importing")
+    report = import_files(args.cases_file, args.contacts, partial=args.partial, url=args.db,
+                          progress=lambda stage, frac: bar(frac))
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if report.problems and not report.written:
+        print(f"import refused: {len(report.problems)} problem(s); nothing was written "
+              "(use --partial to import the good rows)", file=sys.stderr)
+        return 1
+    print(report.summary())
+    for path in report.reject_files:
+        print(f"rejected rows written to {path}", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Run every rule as of --now (default: the current time) and print the flags.
+
+    JSON: one array of {case_no, rule_id, clause, status, due_at, detail}, sorted by case_no then rule_id.
+    Example: python manage.py evaluate --now 2026-03-02T09:00:00+08:00 --case TZ2026030100000001 --format json
+    """
+    from db.obligations import load_cases, thresholds
+    from db.session import session_scope
+    from db.models import Case
+    from rules.evaluate import evaluate, flags
+    from services.flags import finding_flag
+    from services.timeutil import fmt_local
+    from sqlalchemy import select
+
+    now = args.now or datetime.now(timezone.utc).replace(microsecond=0)
+    with session_scope(args.db) as session:
+        th = thresholds(session)
+        if args.case:
+            case_id = session.scalar(select(Case.id).where(Case.case_no == args.case))
+            if case_id is None:
+                print(f"error: no case with case_no {args.case!r}", file=sys.stderr)
+                return 1
+            cases = load_cases(session, [case_id])
+        else:
+            cases = load_cases(session, received_until=now)
+    result = [finding_flag(f, now, args.lang) for f in flags(evaluate(cases, now, th))]
+    if args.format == "json":
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(f"{'case_no':<22} {'rule_id':<20} {'clause':<16} {'status':<9} {'due_at':<17} detail")
+        for r in result:
+            due = fmt_local(datetime.fromisoformat(r["due_at"])) if r["due_at"] else ""
+            print(f"{r['case_no']:<22} {r['rule_id']:<20} {r['clause']:<16} {r['status']:<9} {due:<17} {r['detail']}")
+        print(f"{len(result)} flag(s) as of {fmt_local(now, seconds=True)}")
+    return 0
+
+
+def cmd_reevaluate(args: argparse.Namespace) -> int:
+    """Re-evaluate every case and replace the stored obligations (after a rule or threshold change).
+
+    Example: python manage.py reevaluate
+    """
+    from db.locks import exclusive
+    from db.obligations import reevaluate_all
+    from db.session import session_scope
+
+    with session_scope(args.db) as session:
+        exclusive(session, "import")
+        n = reevaluate_all(session, progress=Bar("re-evaluating"))
+    print(f"stored {n} obligations")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "init-db": cmd_init_db,
+    "seed": cmd_seed,
+    "import": cmd_import,
+    "evaluate": cmd_evaluate,
+    "reevaluate": cmd_reevaluate,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $COMPLAINTS_DB_URL or data/complaints.sqlite3)")
+    parser = argparse.ArgumentParser(prog="manage.py", description="投诉督办台 command line",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str) -> argparse.ArgumentParser:
+        doc = COMMANDS[name].__doc__ or ""
+        return sub.add_parser(name, parents=[common], help=doc.splitlines()[0], description=doc,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    add("init-db")
+    p = add("seed")
+    p.add_argument("--cases", type=_positive, required=True, metavar="N")
+    p.add_argument("--seed", type=int, default=1, metavar="S")
+    p.add_argument("--now", type=_instant, help="the instant the demo timelines end at (default: now)")
+    p = add("import")
+    p.add_argument("cases_file", metavar="CASES_FILE")
+    p.add_argument("--contacts", metavar="CONTACTS_FILE")
+    p.add_argument("--partial", action="store_true", help="write the good rows; bad rows go to a reject file")
+    p = add("evaluate")
+    p.add_argument("--now", type=_instant)
+    p.add_argument("--case", metavar="CASE_NO")
+    p.add_argument("--format", choices=("json", "table"), default="table")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the detail text")
+    add("reevaluate")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from db.locks import Busy
+    from db.session import DatabaseUnavailable
+
+    try:
+        return COMMANDS[args.command](args)
+    except (DatabaseUnavailable, Busy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was kept", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
