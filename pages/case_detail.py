@@ -1,0 +1,84 @@
+"""Case detail: every field, the contact timeline, the Appendix A flow and the case's flags."""
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+
+from db.queries import case_obligations, case_record
+from services.timeutil import fmt_local
+from services.views import flags_table, flow_stages, timeline_frame
+from services.vocab import CASE_COLUMNS, label
+from ui.common import as_of, db, lang, md, tr
+
+L = lang()
+now = as_of()
+st.title(tr("page.detail"))
+
+default = st.query_params.get("case") or st.session_state.get("detail_case_no", "")
+case_no = st.text_input(tr("detail.pick"), value=default, key="detail_input").strip()
+if not case_no:
+    st.stop()
+st.query_params["case"] = case_no
+
+with db() as session:
+    record = case_record(session, case_no)
+    obligations = case_obligations(session, record["id"], now) if record else []
+if record is None:
+    st.warning(tr("detail.not_found", case_no=case_no))
+    st.stop()
+
+st.subheader(md(f"{record['case_no']} · {label('category', record['category'], L)} · {record['subcategory'] or ''}"))
+
+flagged = flags_table(obligations, now, L)
+st.markdown(f"#### {tr('detail.flags')}")
+if flagged.empty:
+    st.success(tr("detail.no_flags"))
+else:
+    st.dataframe(flagged, hide_index=True, width="stretch")
+
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(f"#### {tr('detail.timeline')}")
+    frame = timeline_frame(record, obligations, now, L)
+    chart = (alt.Chart(frame).mark_point(size=120, filled=True)
+             .encode(x=alt.X("time:T", title=None), y=alt.Y("lane:N", title=None),
+                     color=alt.Color("event:N", title=None), tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+             .properties(height=180))
+    st.altair_chart(chart, width="stretch")
+    contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
+                 tr("col.channel"): label("contact_channel", c["channel"], L), tr("col.note"): c["note"] or ""}
+                for c in record["contacts"] if c["contact_at"] <= now]
+    if contacts:
+        st.dataframe(contacts, hide_index=True, width="stretch")
+    else:
+        st.caption(tr("detail.no_contacts"))
+with right:
+    st.markdown(f"#### {tr('detail.flow')}")
+    for step in flow_stages(record, now, L):
+        mark = ":material/check_circle:" if step["done"] else ":material/radio_button_unchecked:"
+        st.markdown(f"{mark} {md(step['step'])}")
+        if step["when"]:
+            st.caption(step["when"])
+
+st.markdown(f"#### {tr('detail.fields')}")
+ENUM_FIELDS = {"channel": "channel", "category": "category", "acceptance": "acceptance",
+               "rejection_reason": "rejection_reason", "satisfaction": "satisfaction"}
+rows = []
+for name, (zh, kind, _req) in CASE_COLUMNS.items():
+    value = record.get(name)
+    if kind == "time":
+        shown = fmt_local(value)
+    elif kind == "bool":
+        shown = "" if value is None else ("是" if value else "否") if L == "zh" else ("yes" if value else "no")
+    elif name in ENUM_FIELDS:
+        shown = label(ENUM_FIELDS[name], value, L)
+    else:
+        shown = "" if value is None else str(value)
+    rows.append({tr("col.column"): zh if L == "zh" else name, "值" if L == "zh" else "Value": shown})
+half = (len(rows) + 1) // 2
+c1, c2 = st.columns(2)
+c1.dataframe(rows[:half], hide_index=True, width="stretch")
+c2.dataframe(rows[half:], hide_index=True, width="stretch")
+
+with st.expander(tr("detail.obligations")):
+    st.dataframe(flags_table(obligations, now, L, only_flags=False), hide_index=True, width="stretch")

@@ -1,0 +1,67 @@
+"""Import: upload work-order exports, preview them, and see every problem by file, line and column."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from db import interchange as ix
+from db.importer import import_files
+from services.views import problems_table
+from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+from ui.common import guard, lang, tr
+
+L = lang()
+st.title(tr("page.import"))
+st.caption(tr("import.intro"))
+
+cases_file = st.file_uploader(tr("import.cases"), type=["csv", "xlsx"], key="import_cases")
+contacts_file = st.file_uploader(tr("import.contacts"), type=["csv", "xlsx"], key="import_contacts")
+partial = st.checkbox(tr("import.partial"), key="import_partial")
+
+for upload, columns in ((cases_file, CASE_COLUMNS), (contacts_file, CONTACT_COLUMNS)):
+    if upload is None:
+        continue
+    try:
+        table = ix.read_table(upload.getvalue(), upload.name, columns)
+    except ix.FileProblem as exc:
+        st.error(str(exc))
+        continue
+    with st.expander(f"{tr('import.preview')} · {upload.name}", expanded=False):
+        st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
+
+if st.button(tr("import.run"), type="primary", key="import_run"):
+    if cases_file is None and contacts_file is None:
+        st.warning(tr("import.need_cases"))
+        st.stop()
+    bar = st.progress(0.0)
+    reject_dir = Path(tempfile.mkdtemp(prefix="rejects-"))
+    with guard():
+        report = import_files(
+            cases_file.getvalue() if cases_file else None,
+            contacts_file.getvalue() if contacts_file else None,
+            partial=partial,
+            cases_name=cases_file.name if cases_file else None,
+            contacts_name=contacts_file.name if contacts_file else None,
+            reject_dir=reject_dir,
+            progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=stage)),
+        )
+    if report.written:
+        st.success(tr("import.done", added=report.cases_added, updated=report.cases_updated,
+                      contacts=report.contacts_added))
+    if report.problems:
+        if report.written:
+            st.warning(tr("import.partial_done", n=len(report.problems)))
+        else:
+            st.error(tr("import.refused", n=len(report.problems)))
+        st.markdown(f"#### {tr('import.problems')}")
+        st.dataframe(problems_table(report.problems, L), hide_index=True, width="stretch")
+    for path in report.reject_files:
+        st.download_button(tr("import.download_rejects", name=path.name), path.read_bytes(), file_name=path.name,
+                           mime="text/csv", key=f"import_dl_{path.name}")
+    if report.warnings:
+        st.markdown(f"#### {tr('import.warnings')}")
+        for w in report.warnings:
+            st.caption(w)
+    st.cache_data.clear()

@@ -1,0 +1,54 @@
+"""Case search: filter by number, phone, handler, team, category, status, flag and received date."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from db.queries import SearchFilters, search_cases
+from services.config import local_zone
+from services.views import search_table
+from services.vocab import ENUMS, label
+from ui.common import as_of, db, lang, teams, tr
+
+L = lang()
+st.title(tr("page.search"))
+
+with st.form("search_form"):
+    c1, c2, c3 = st.columns(3)
+    case_no = c1.text_input(tr("search.case_no"), key="search_case_no")
+    phone = c2.text_input(tr("search.phone"), key="search_phone")
+    handler = c3.text_input(tr("search.handler"), key="search_handler")
+    c4, c5, c6, c7 = st.columns([2, 1, 1, 2])
+    categories = c4.multiselect(tr("search.category"), list(ENUMS["category"]), key="search_categories",
+                                format_func=lambda v: label("category", v, L))
+    status = c5.selectbox(tr("search.status"), ["any", "open", "closed", "rejected"], key="search_status",
+                          format_func=lambda v: tr(f"status.{v}"))
+    flag = c6.selectbox(tr("search.flag"), ["any", "breached", "at_risk", "review", "none"], key="search_flag",
+                        format_func=lambda v: tr(f"flag.{v}"))
+    today = datetime.now(local_zone()).date()
+    period = c7.date_input(tr("search.received"), value=(today - timedelta(days=180), today), key="search_period")
+    st.form_submit_button(tr("search.submit"), type="primary")
+
+start = end = None
+if isinstance(period, (tuple, list)) and len(period) == 2:
+    start = datetime.combine(period[0], time(0), tzinfo=local_zone())
+    end = datetime.combine(period[1], time(0), tzinfo=local_zone()) + timedelta(days=1)
+
+filters = SearchFilters(case_no=case_no, phone=phone, handler=handler, teams=teams(), categories=categories,
+                        status=status, flag=flag, received_from=start, received_to=end)
+with db() as session:
+    total, rows = search_cases(session, filters, as_of())
+
+if not rows:
+    st.info(tr("search.none"))
+else:
+    st.caption(tr("search.count", n=total, shown=len(rows)) + " · " + tr("search.pick"))
+    table = search_table(rows, L)
+    event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
+                         key="search_results", width="stretch")
+    picked = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    if picked:
+        chosen = rows[picked[0]]["case_no"]
+        st.session_state["detail_case_no"] = chosen
+        st.switch_page("pages/case_detail.py", query_params={"case": chosen})

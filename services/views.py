@@ -1,0 +1,171 @@
+"""Page logic that needs no Streamlit: turning query results into the tables and charts pages show."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any, Sequence
+
+import pandas as pd
+
+from rules.catalogue import BY_ID, RULES
+from rules.evaluate import evaluate, flags
+from rules.explain import explain
+from rules.thresholds import THRESHOLD_CLAUSES, Thresholds
+from services.i18n import t
+from services.privacy import mask_name, mask_phone
+from services.timeutil import fmt_local
+from services.vocab import label
+
+STATUS_ORDER = {"breached": 0, "at_risk": 1, "review": 2}
+
+
+def search_table(rows: Sequence[dict[str, Any]], lang: str = "zh", unmasked: bool = False) -> pd.DataFrame:
+    """Search results with personal data masked (the list never needs it in full)."""
+    data = [{
+        t("search.case_no", lang): r["case_no"],
+        t("search.received", lang): fmt_local(r["received_at"]),
+        t("search.category", lang): label("category", r["category"], lang),
+        "子类" if lang == "zh" else "Subcategory": r["subcategory"] or "",
+        t("search.handler", lang): r["handler"],
+        t("col.team", lang): r["team"] or "",
+        "客户" if lang == "zh" else "Customer": r["customer_name"] if unmasked else mask_name(r["customer_name"]),
+        t("search.phone", lang): r["customer_phone"] if unmasked else mask_phone(r["customer_phone"]),
+        t("search.status", lang): case_state_label(r, lang),
+    } for r in rows]
+    return pd.DataFrame(data)
+
+
+def case_state_label(r: dict[str, Any], lang: str, now: datetime | None = None) -> str:
+    if r.get("acceptance") == "rejected":
+        return t("status.rejected", lang)
+    closed = r.get("closed_at")
+    if closed is not None and (now is None or closed <= now):
+        return t("status.closed", lang)
+    return t("status.open", lang)
+
+
+def flow_stages(record: dict[str, Any], now: datetime, lang: str = "zh") -> list[dict[str, Any]]:
+    """Where the case stands along Appendix A: each step with whether (and when) it happened as of now."""
+    def seen(value: datetime | None) -> datetime | None:
+        return value if value is not None and value <= now else None
+
+    contacts = [c for c in record["contacts"] if c["contact_at"] <= now]
+    final = next((c["contact_at"] for c in contacts if c["kind"] == "final"), None)
+    steps: list[dict[str, Any]] = [{"step": t("flow.received", lang), "at": record["received_at"]}]
+    if record["acceptance"] == "rejected":
+        steps.append({"step": t("flow.rejected", lang), "at": seen(record["rejection_informed_at"])})
+    else:
+        recorded = bool(record.get("true_reason") and record.get("customer_demand"))
+        steps.append({"step": t("flow.recorded", lang), "at": record["received_at"] if recorded else None})
+        dept = record.get("transferred_to")
+        handling = t("flow.transferred", lang, dept=dept) if dept else t("flow.direct", lang)
+        steps.append({"step": handling, "at": contacts[0]["contact_at"] if contacts else None})
+        steps.append({"step": t("flow.answered", lang), "at": final})
+    steps.append({"step": t("flow.survey", lang), "at": seen(record["survey_at"])})
+    steps.append({"step": t("flow.closed", lang), "at": seen(record["closed_at"])})
+    steps.append({"step": t("flow.archived", lang), "at": seen(record["archived_at"])})
+    for s in steps:
+        s["done"] = s["at"] is not None
+        s["when"] = fmt_local(s["at"])
+    return steps
+
+
+def timeline_frame(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: datetime,
+                   lang: str = "zh") -> pd.DataFrame:
+    """Points for the timeline chart: contacts and case events, plus the due time of every deadline."""
+    rows = [{"time": record["received_at"], "event": t("flow.received", lang), "lane": t("col.event", lang)}]
+    for c in record["contacts"]:
+        if c["contact_at"] <= now:
+            rows.append({"time": c["contact_at"], "event": label("contact_kind", c["kind"], lang),
+                         "lane": t("detail.timeline", lang)})
+    for name, key in (("closed_at", "flow.closed"), ("survey_at", "flow.survey"), ("archived_at", "flow.archived")):
+        if record.get(name) is not None and record[name] <= now:
+            rows.append({"time": record[name], "event": t(key, lang), "lane": t("col.event", lang)})
+    for o in obligations:
+        if o["due_at"] is not None:
+            rows.append({"time": o["due_at"], "event": f"{o['rule_id']} {t('col.due', lang)}",
+                         "lane": t("col.due", lang)})
+    frame = pd.DataFrame(rows)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(_zone_name()).dt.tz_localize(None)
+    return frame
+
+
+def _zone_name() -> str:
+    from services.config import local_zone
+
+    return str(local_zone())
+
+
+def _live_outcome(o: dict[str, Any]) -> str:
+    if o["status"] == "breached" and o["outcome"] in ("pending", "at_risk"):
+        return "missed"
+    if o["status"] == "at_risk":
+        return "at_risk"
+    return o["outcome"]
+
+
+def flags_table(obligations: Sequence[dict[str, Any]], now: datetime, lang: str = "zh",
+                only_flags: bool = True) -> pd.DataFrame:
+    rows = []
+    for o in sorted(obligations, key=lambda o: (STATUS_ORDER.get(o["status"] or "", 9), o["rule_id"])):
+        if only_flags and not o["status"]:
+            continue
+        rule = BY_ID[o["rule_id"]]
+        status = o["status"]
+        rows.append({
+            t("col.rule", lang): f"{o['rule_id']} {rule.title_zh if lang == 'zh' else rule.title_en}",
+            t("col.clause", lang): o["clause"],
+            t("col.status", lang): t(f"status.{status}", lang) if status else t(f"state.{o['state']}", lang),
+            t("col.due", lang): fmt_local(o["due_at"]),
+            t("col.detail", lang): explain(o["rule_id"], _live_outcome(o), o["due_at"], o["fulfilled_at"],
+                                           o["evidence"], now, lang),
+            t("col.explain", lang): rule.explain_zh if lang == "zh" else rule.explain_en,
+        })
+    return pd.DataFrame(rows)
+
+
+def rules_table(counts: dict[str, dict[str, int]], th: Thresholds, lang: str = "zh") -> pd.DataFrame:
+    values = th.as_dict()
+    rows = []
+    for r in RULES:
+        c = counts.get(r.id, {})
+        rows.append({
+            "ID": r.id,
+            t("col.clause", lang): r.clause,
+            t("col.rule", lang): r.title_zh if lang == "zh" else r.title_en,
+            t("rules.thresholds", lang): f"{t('th.' + r.threshold, lang)} = {values[r.threshold]:g}" if r.threshold else "",
+            t("rules.breached_now", lang): c.get("breached", 0),
+            t("rules.at_risk_now", lang): c.get("at_risk", 0),
+            t("rules.review_now", lang): c.get("review", 0),
+            t("rules.met", lang): c.get("met", 0),
+            t("col.explain", lang): r.explain_zh if lang == "zh" else r.explain_en,
+        })
+    return pd.DataFrame(rows)
+
+
+def flag_counts(cases: Sequence[dict], now: datetime, th: Thresholds) -> Counter:
+    return Counter((f.rule_id, f.status) for f in flags(evaluate(cases, now, th)))
+
+
+def whatif(cases: Sequence[dict], now: datetime, current: Thresholds, trial: Thresholds,
+           lang: str = "zh") -> pd.DataFrame:
+    """How many flags each rule raises on `cases` with the current and with the trial thresholds."""
+    before, after = flag_counts(cases, now, current), flag_counts(cases, now, trial)
+    rows = []
+    for r in RULES:
+        for status in ("breached", "at_risk", "review"):
+            b, a = before.get((r.id, status), 0), after.get((r.id, status), 0)
+            if a or b:
+                rows.append({"ID": r.id, t("col.status", lang): t(f"status.{status}", lang),
+                             t("rules.current", lang): b, t("rules.trial", lang): a,
+                             t("rules.change", lang): a - b})
+    return pd.DataFrame(rows)
+
+
+def threshold_rows(th: Thresholds, lang: str = "zh") -> list[tuple[str, str, float, str]]:
+    return [(name, t(f"th.{name}", lang), value, THRESHOLD_CLAUSES[name]) for name, value in th.as_dict().items()]
+
+
+def problems_table(problems: Sequence[Any], lang: str = "zh") -> pd.DataFrame:
+    return pd.DataFrame([{t("col.file", lang): p.file, t("col.line", lang): p.line,
+                          t("col.column", lang): p.column, t("col.reason", lang): p.reason} for p in problems])

@@ -1,0 +1,64 @@
+"""Sidebar state and guards shared by every page. Keys in st.session_state are prefixed `app_`."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta, timezone
+from typing import Iterator
+
+import streamlit as st
+from sqlalchemy.orm import Session
+
+from db.locks import Busy
+from db.session import DatabaseUnavailable, session_scope
+from services.config import local_zone
+from services.i18n import t
+from services.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
+
+
+def lang() -> str:
+    return st.session_state.get("app_lang", "zh")
+
+
+def tr(key: str, **values: object) -> str:
+    return t(key, lang(), **values)
+
+
+def as_of() -> datetime:
+    """The sidebar's "as of" instant: the current minute in live mode, else the chosen local time."""
+    if st.session_state.get("app_live", True):
+        return datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    day = st.session_state.get("app_as_of_date") or datetime.now(local_zone()).date()
+    clock = st.session_state.get("app_as_of_time") or time(9, 0)
+    return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def teams() -> list[str]:
+    return list(st.session_state.get("app_teams", []))
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Turn an unreachable or busy database into a message on the page."""
+    try:
+        yield
+    except DatabaseUnavailable as exc:
+        st.error(tr("db.down", error=str(exc)))
+        st.stop()
+    except Busy as exc:
+        st.warning(str(exc))
+        st.stop()
+
+
+@contextmanager
+def db() -> Iterator[Session]:
+    """A database session; an unreachable or busy database becomes a clear message, not a traceback."""
+    try:
+        with session_scope() as session:
+            yield session
+    except DatabaseUnavailable as exc:
+        st.error(tr("db.down", error=str(exc)))
+        st.stop()
+    except Busy as exc:
+        st.warning(str(exc))
+        st.stop()
+
