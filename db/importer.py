@@ -112,7 +112,7 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
     if upd_rows:
         cols = [c for c in upd_rows[0] if c != "_id"]
         stmt = (update(table).where(table.c.id == bindparam("_id"))
-                .values({c: bindparam(c) for c in cols}, version=table.c.version + 1))
+                .values({**{c: bindparam(c) for c in cols}, "version": table.c.version + 1}))
         for chunk in _chunks(upd_rows):
             session.connection().execute(stmt, list(chunk))
     if new_rows:

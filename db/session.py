@@ -48,6 +48,13 @@ def _pg_args(url: str) -> dict:
     return {"connect_timeout": 5} if url.startswith("postgresql") else {}
 
 
+def dispose_engine(url: str) -> None:
+    with _lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def reset_engines() -> None:
     """Dispose every cached engine (tests switch databases between cases)."""
     with _lock:

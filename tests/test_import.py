@@ -1,0 +1,206 @@
+"""Importing into a real database (SQLite and PostgreSQL): all-or-nothing, partial, idempotent."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from db.importer import import_files
+from db.models import Case, Contact, Handler, Obligation, Team
+from db.session import session_scope
+from tests.helpers import case_row, contact_row, to_chinese, write_csv, write_xlsx
+
+UTC = timezone.utc
+NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+
+
+def snapshot(url):
+    """Everything a bad import could touch, to compare before and after."""
+    with session_scope(url) as s:
+        cases = s.execute(select(Case.case_no, Case.handler_id, Case.description, Case.version).order_by(Case.case_no)).all()
+        contacts = s.execute(select(Contact.case_id, Contact.contact_at, Contact.kind).order_by(Contact.id)).all()
+        obligations = s.execute(select(Obligation.case_id, Obligation.rule_id, Obligation.state).order_by(Obligation.id)).all()
+        handlers = s.scalar(select(func.count()).select_from(Handler))
+    return cases, contacts, obligations, handlers
+
+
+def count(url, model):
+    with session_scope(url) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def populated(db_url, tmp_path):
+    """A database with two cases and a contact already in it."""
+    cases = write_csv(tmp_path / "base_cases.csv", [case_row("C001"), case_row("C002", handler="张伟", team="资费争议组")])
+    contacts = write_csv(tmp_path / "base_contacts.csv", [contact_row("C001")])
+    report = import_files(cases, contacts, now=NOW)
+    assert report.ok and report.written
+    return db_url
+
+
+def test_a_clean_import_writes_cases_contacts_teams_and_obligations(db_url, tmp_path):
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C001"), case_row("C002", acceptance="rejected",
+                                                                          rejection_reason="past_time_limit")])
+    contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C001"), contact_row("C001", "2026-03-02 10:00", "final")])
+    report = import_files(cases, contacts, now=NOW)
+    assert report.ok and report.written
+    assert (report.cases_added, report.cases_updated, report.contacts_added) == (2, 0, 2)
+    with session_scope(db_url) as s:
+        case = s.scalar(select(Case).where(Case.case_no == "C001"))
+        assert case.received_at == datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+        assert case.handler.name == "李娜" and case.team.name == "网络投诉一组"
+        assert [c.kind for c in case.contacts] == ["first", "final"]
+        rules = set(s.scalars(select(Obligation.rule_id).where(Obligation.case_id == case.id)))
+        assert {"SLA-FIRST-CONTACT", "SLA-FINAL-RESULT", "SLA-PROMISED-REPLY"} <= rules
+    assert count(db_url, Team) == 1
+
+
+def test_reimporting_the_same_files_changes_nothing_and_duplicates_nothing(populated, tmp_path):
+    before = snapshot(populated)
+    cases = write_csv(tmp_path / "base_cases.csv", [case_row("C001"), case_row("C002", handler="张伟", team="资费争议组")])
+    contacts = write_csv(tmp_path / "base_contacts.csv", [contact_row("C001")])
+    report = import_files(cases, contacts, now=NOW)
+    assert report.ok
+    assert (report.cases_added, report.cases_updated, report.contacts_added, report.contacts_unchanged) == (0, 2, 0, 1)
+    after = snapshot(populated)
+    assert [c[:3] for c in after[0]] == [c[:3] for c in before[0]]
+    assert after[1:] == before[1:]
+
+
+def test_reimport_updates_only_the_columns_the_file_has(populated, tmp_path):
+    rows = [{"case_no": "C001", "received_at": "2026-03-01 09:00", "channel": "online", "category": "network",
+             "handler": "李娜", "acceptance": "accepted"}]
+    report = import_files(write_csv(tmp_path / "update.csv", rows), now=NOW)
+    assert report.ok and report.cases_updated == 1
+    with session_scope(populated) as s:
+        case = s.scalar(select(Case).where(Case.case_no == "C001"))
+        assert case.channel == "online"
+        assert case.description == "家中信号弱"  # not in the file: kept
+        assert case.version == 2
+
+
+# The good row C009 is line 2, so the bad rows start on line 3.
+BAD_CASE_FILES = {
+    "bad time": ([case_row("C003", received_at="soon")], "line 3, column received_at: not a time"),
+    "unknown enum": ([case_row("C003", category="天气")], "line 3, column category: unknown value '天气'"),
+    "bad number": ([case_row("C003", progress_interval_hours="0")], "line 3, column progress_interval_hours: must be a number greater than 0"),
+    "bad boolean": ([case_row("C003", typical="sometimes")], "line 3, column typical: not a yes/no value"),
+    "missing value": ([case_row("")], "line 3, column case_no: required value is empty"),
+    "closed before received": ([case_row("C003", closed_at="2026-02-28 09:00")], "line 3, column closed_at: closed_at is before received_at"),
+    "duplicate in file": ([case_row("C003"), case_row("C003")], "line 4, column case_no: case_no C003 already appears on line 3"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASE_FILES))
+def test_one_bad_case_row_refuses_the_whole_file_and_keeps_the_database(populated, tmp_path, name):
+    bad_rows, message = BAD_CASE_FILES[name]
+    before = snapshot(populated)
+    path = write_csv(tmp_path / "cases.csv", [case_row("C009")] + bad_rows)
+    report = import_files(path, now=NOW)
+    assert not report.written
+    texts = [str(p) for p in report.problems]
+    assert len(texts) == 1 and texts[0].startswith("cases.csv, " + message), texts
+    assert snapshot(populated) == before
+
+
+BAD_CONTACTS = {
+    "unknown case": ([contact_row("C404")], "unknown case C404: not in this import nor in the database"),
+    "before received": ([contact_row("C002", "2026-03-01 08:00")], "contact_at is before the case's received_at"),
+    "unknown kind": ([contact_row("C002", kind="visit")], "column kind: unknown value 'visit'"),
+    "bad time": ([contact_row("C002", "later")], "column contact_at: not a time"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CONTACTS))
+def test_one_bad_contact_refuses_cases_and_contacts_alike(populated, tmp_path, name):
+    rows, message = BAD_CONTACTS[name]
+    before = snapshot(populated)
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C010")])
+    contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C010")] + rows)
+    report = import_files(cases, contacts, now=NOW)
+    assert not report.written
+    texts = [str(p) for p in report.problems]
+    assert len(texts) == 1 and texts[0].startswith("contacts.csv, line 3, column ") and message in texts[0], texts
+    assert snapshot(populated) == before
+
+
+def test_a_contact_may_name_a_case_already_in_the_database(populated, tmp_path):
+    contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C002", "2026-03-01 11:00")])
+    report = import_files(None, contacts, now=NOW)
+    assert report.ok and report.contacts_added == 1
+
+
+def test_missing_column_refuses_the_file_with_its_name(populated, tmp_path):
+    before = snapshot(populated)
+    row = case_row("C011")
+    del row["acceptance"]
+    report = import_files(write_csv(tmp_path / "cases.csv", [row]), now=NOW)
+    assert [str(p) for p in report.problems] == ["cases.csv, line 1: required column missing: acceptance (受理结果)"]
+    assert snapshot(populated) == before
+
+
+def test_partial_import_writes_good_rows_and_a_reject_file_with_reasons(populated, tmp_path):
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C020"), case_row("C021", channel="fax"), case_row("C022")])
+    contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C020"), contact_row("C021"), contact_row("C404")])
+    report = import_files(cases, contacts, partial=True, now=NOW)
+    assert report.written and len(report.problems) == 3
+    with session_scope(populated) as s:
+        nos = set(s.scalars(select(Case.case_no)))
+    assert {"C020", "C022"} <= nos and "C021" not in nos
+    rejects = {p.name: p.read_text(encoding="utf-8-sig") for p in report.reject_files}
+    assert set(rejects) == {"cases.rejects.csv", "contacts.rejects.csv"}
+    assert "C021" in rejects["cases.rejects.csv"] and "unknown value 'fax'" in rejects["cases.rejects.csv"]
+    assert rejects["cases.rejects.csv"].splitlines()[0].endswith(",reason")
+    contacts_rejects = rejects["contacts.rejects.csv"]
+    assert "case C021 was rejected in the cases file" in contacts_rejects
+    assert "unknown case C404" in contacts_rejects
+    assert "C020" not in contacts_rejects
+
+
+def test_chinese_headers_and_values_in_xlsx_import(db_url, tmp_path):
+    rows = to_chinese([case_row("C030", channel="面谈", category="服务", acceptance="不予受理",
+                                rejection_reason="超出服务范围", items_confirmed="否")])
+    report = import_files(write_xlsx(tmp_path / "工单.xlsx", rows), now=NOW)
+    assert report.ok, [str(p) for p in report.problems]
+    with session_scope(db_url) as s:
+        case = s.scalar(select(Case).where(Case.case_no == "C030"))
+        assert (case.channel, case.category, case.acceptance, case.rejection_reason, case.items_confirmed) == (
+            "face_to_face", "service", "rejected", "outside_service_scope", False)
+
+
+def test_a_failure_while_writing_leaves_the_database_as_it_was(populated, tmp_path, monkeypatch):
+    before = snapshot(populated)
+    import db.importer as importer
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "reevaluate", explode)
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C040"), case_row("C001", description="changed")])
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_files(cases, now=NOW)
+    assert snapshot(populated) == before
+
+
+def test_two_imports_at_once_do_not_interleave(populated, tmp_path):
+    rows = [case_row(f"P{i:04d}") for i in range(300)]
+    paths = [write_csv(tmp_path / f"cases{k}.csv", rows) for k in range(2)]
+    reports, errors = [], []
+
+    def run(path):
+        try:
+            reports.append(import_files(path, now=NOW))
+        except Exception as exc:  # pragma: no cover - shown in the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(r.cases_added for r in reports) == [0, 300]
+    assert count(populated, Case) == 302
