@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a new machine (Debian packages, Python packages), starts
+# PostgreSQL if it is not answering, then runs the whole suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need[*]}"
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+
+# PostgreSQL: start the local cluster when nothing answers on 127.0.0.1:5432, and make sure the tests can
+# log in as postgres over TCP without a password (trust on loopback only, as on this machine kind).
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  hba="/etc/postgresql/$version/main/pg_hba.conf"
+  sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  sleep 1
+fi
+psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 'postgresql ready: ' || version()" | head -n 1
+
+python3 -m pytest "$@"
