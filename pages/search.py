@@ -48,7 +48,10 @@ else:
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="search_results", width="stretch")
     picked = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    if picked:
-        chosen = rows[picked[0]]["case_no"]
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    choice = c1.selectbox(tr("search.choose"), [r["case_no"] for r in rows], key="search_open_choice",
+                          index=picked[0] if picked else 0)
+    if picked or c2.button(tr("search.open"), key="search_open"):
+        chosen = rows[picked[0]]["case_no"] if picked else choice
         st.session_state["detail_case_no"] = chosen
         st.switch_page("pages/case_detail.py", query_params={"case": chosen})

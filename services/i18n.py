@@ -34,6 +34,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.count": ("共 {n} 件，显示前 {shown} 件", "{n} cases, showing the first {shown}"),
     "search.none": ("没有符合条件的工单。", "No case matches."),
     "search.open": ("打开详情", "Open detail"),
+    "search.choose": ("选择要打开的工单", "Case to open"),
     "search.pick": ("点选一行即可打开工单详情。", "Select a row to open the case."),
     "status.any": ("全部", "Any"),
     "status.open": ("处理中", "Open"),
