@@ -7,7 +7,8 @@ Traps handled here (measured on this machine kind, see docs/rules.md):
 - the stock Host starts timer threads that race with the caller: `_QuietHost` never starts them, and no
   durable timers are used (time is a fact field);
 - a fact that matches no rule makes the whole batch raise: every ruleset ends with a catch-all rule on the
-  marker field `k` (a catch-all on `$ex` loops forever: it also matches the session state);
+  marker field `ck` that check facts carry (a catch-all on `$ex` loops forever: it also matches the session
+  state); deadline facts need none, they always match exactly one outcome rule;
 - facts are asserted in batches of 1000 under a session id used once, and the session is deleted after use;
   after a failed assert the whole host is discarded rather than touched again;
 - an `$or` with two true branches fires twice, so alternatives are separate rules and outcomes are merged
@@ -26,6 +27,8 @@ from durable import engine as _durable
 from rules.catalogue import RULES, Rule
 
 BATCH = 1000
+# Deadlines that get a fact of their own (rules/facts.py `_own`); SCOPE-NOTICE shares the rejection fact.
+OWN_FACT_DEADLINES = {"fc", "fr", "pg", "pr", "ar"}
 VALID_GROUNDS = ("outside_business_scope", "outside_service_scope", "past_time_limit")
 
 
@@ -49,18 +52,24 @@ def _cmp(op: str, left: str, right: str) -> dict:
     return {op: {left: {"$m": right}}}
 
 
-def _deadline_conditions(p: str) -> dict[str, list[dict]]:
-    app = _eq(f"{p}_app", 1)
-    has_at = {"$ex": {f"{p}_at": 1}}
-    no_at = {"$nex": {f"{p}_at": 1}}
-    gap_ok = _cmp("$lte", f"{p}_gap", f"{p}_int")
+def _deadline_conditions(p: str, own_fact: bool) -> dict[str, list[dict]]:
+    """met / late / missed / at_risk / pending for one deadline.
+
+    `own_fact`: the deadline has a fact of its own (deadlines ruleset: `dl` names it, fields `due`, `at`, ...);
+    otherwise its fields carry the prefix inside a larger fact (`sn_due`, `ar_at`, ...) with `{p}_app`.
+    """
+    f = (lambda name: name) if own_fact else (lambda name: f"{p}_{name}")  # noqa: E731
+    app = _eq("dl", p) if own_fact else _eq(f"{p}_app", 1)
+    has_at = {"$ex": {f("at"): 1}}
+    no_at = {"$nex": {f("at"): 1}}
+    gap_ok = _cmp("$lte", f("gap"), f("int"))
     return {
-        "met": [app, has_at, _cmp("$lte", f"{p}_at", f"{p}_due"), gap_ok],
-        "late": [app, has_at, _cmp("$gt", f"{p}_at", f"{p}_due")],
-        "late#gap": [app, _cmp("$gt", f"{p}_gap", f"{p}_int")],
-        "missed": [app, no_at, gap_ok, _cmp("$gt", "now", f"{p}_due")],
-        "at_risk": [app, no_at, gap_ok, _cmp("$gte", "now", f"{p}_warn"), _cmp("$lte", "now", f"{p}_due")],
-        "pending": [app, no_at, gap_ok, _cmp("$lt", "now", f"{p}_warn")],
+        "met": [app, has_at, _cmp("$lte", f("at"), f("due")), gap_ok],
+        "late": [app, has_at, _cmp("$gt", f("at"), f("due"))],
+        "late#gap": [app, _cmp("$gt", f("gap"), f("int"))],
+        "missed": [app, no_at, gap_ok, _cmp("$gt", "now", f("due"))],
+        "at_risk": [app, no_at, gap_ok, _cmp("$gte", "now", f("warn")), _cmp("$lte", "now", f("due"))],
+        "pending": [app, no_at, gap_ok, _cmp("$lt", "now", f("warn"))],
     }
 
 
@@ -95,7 +104,9 @@ def _check_conditions(rule: Rule) -> dict[str, list[dict]]:
 
 
 def conditions(rule: Rule) -> dict[str, list[dict]]:
-    return _deadline_conditions(rule.prefix) if rule.kind == "deadline" else _check_conditions(rule)
+    if rule.kind == "deadline":
+        return _deadline_conditions(rule.prefix, own_fact=rule.prefix in OWN_FACT_DEADLINES)
+    return _check_conditions(rule)
 
 
 class RuleEngine:
@@ -143,7 +154,10 @@ class RuleEngine:
                         "cap": BATCH,
                         "run": self._action(rule.id, outcome),
                     }
-            body["catch_all"] = {"all": [{"m": {"k": 1}}], "cap": BATCH, "run": self._action("", "")}
+            # Only check facts (`ck`) can match no rule; deadline facts always match exactly one outcome, so
+            # they skip the catch-all (a firing, and a JSON round trip, saved per fact). A fact that matched
+            # nothing would make the batch raise: a mistake here cannot go unnoticed.
+            body["catch_all"] = {"all": [{"m": {"ck": 1}}], "cap": BATCH, "run": self._action("", "")}
             rulesets[name] = body
             self._names[concern] = name
         return rulesets
@@ -176,7 +190,6 @@ class RuleEngine:
         try:
             for fact in batch:
                 fact["sid"] = sid
-                fact["k"] = 1
             try:
                 host.assert_facts(name, batch)
             except Exception as exc:
@@ -217,6 +230,7 @@ def trivial_ceiling(facts: list[dict]) -> int:
 
     name = f"trivial_g{next(RuleEngine._generation)}"
     host.register_rulesets({name: {"all": {"all": [{"m": {"k": 1}}], "cap": BATCH, "run": count}}})
+    # the marker `k` is set on every fact below, so the one rule fires once per fact
     for start in range(0, len(facts), BATCH):
         sid = f"t{start}"
         batch = facts[start:start + BATCH]

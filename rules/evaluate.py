@@ -51,14 +51,10 @@ def _dt(epoch: int | None) -> datetime | None:
 def _evidence(rule_id: str, outcome: str, fact: dict, v: CaseView) -> dict[str, Any]:
     rule = BY_ID[rule_id]
     ev: dict[str, Any] = {}
-    if rule.kind == "deadline":
-        p = rule.prefix
-        ev["due"] = fact[f"{p}_due"]
-        if f"{p}_at" in fact:
-            ev["fulfilled"] = fact[f"{p}_at"]
+    if rule.kind == "deadline":  # due and fulfilment times are stored in their own columns
         if rule_id == "SLA-PROGRESS":
-            ev["interval_s"] = fact["pg_int"]
-            ev["longest_gap_s"] = fact["pg_gap"]
+            ev["interval_s"] = fact["int"]
+            ev["longest_gap_s"] = fact["gap"]
         return ev
     if rule_id in ("REC-ACCEPTANCE", "REC-TRANSFER"):
         fields = (("description", "true_reason", "customer_demand", "promised_reply_at", "items_confirmed")
@@ -73,14 +69,18 @@ def _evidence(rule_id: str, outcome: str, fact: dict, v: CaseView) -> dict[str, 
     return ev
 
 
+def _field(fact: dict, rule_id: str, name: str) -> Any:
+    """A deadline's field, whether it has a fact of its own (`due`) or lives in a larger one (`sn_due`)."""
+    return fact.get(name) if "dl" in fact else fact.get(f"{BY_ID[rule_id].prefix}_{name}")
+
+
 def _finding(case_no: str, rule_id: str, outcome: str, fact: dict, v: CaseView) -> Finding:
     rule = BY_ID[rule_id]
     f = Finding(case_no, rule_id, outcome, evidence=_evidence(rule_id, outcome, fact, v))
     if rule.kind == "deadline":
-        p = rule.prefix
-        f.due_at = _dt(fact[f"{p}_due"])
-        f.warn_at = _dt(fact[f"{p}_warn"])
-        f.fulfilled_at = _dt(fact.get(f"{p}_at"))
+        f.due_at = _dt(_field(fact, rule_id, "due"))
+        f.warn_at = _dt(_field(fact, rule_id, "warn"))
+        f.fulfilled_at = _dt(_field(fact, rule_id, "at"))
     return f
 
 
@@ -95,9 +95,10 @@ def evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFA
         if v is None:
             continue
         for concern in routed(v):
-            fact = BUILDERS[concern](v, thresholds)
-            fact["id"] = f"c{i}"
-            facts[concern][fact["id"]] = fact
+            built = BUILDERS[concern](v, thresholds)
+            for fact in built if isinstance(built, list) else [built]:
+                fact["id"] = f"c{i}.{fact['dl']}" if "dl" in fact else f"c{i}.{concern[0]}"
+                facts[concern][fact["id"]] = fact
     best: dict[tuple[str, str], tuple[str, str]] = {}
     for concern, by_id in facts.items():
         if not by_id:
@@ -108,7 +109,7 @@ def evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFA
                 best[key] = (outcome, concern)
     findings: list[Finding] = []
     for (fact_id, rule_id), (outcome, concern) in best.items():
-        i = int(fact_id[1:])
+        i = int(fact_id[1:].split(".")[0])
         v = views[i]
         findings.append(_finding(cases[i]["case_no"], rule_id, outcome, facts[concern][fact_id], v))
     findings.sort(key=lambda f: (f.case_no, f.rule_id))

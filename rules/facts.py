@@ -1,5 +1,8 @@
 """Turning a case (plain data) into the facts the rulesets match on, as of an instant `now`.
 
+Deadline facts (`dl` set) always match exactly one outcome rule. Check facts (`ck` = 1) may match none,
+which durable-rules does not allow, so each ruleset has a catch-all rule on `ck`.
+
 A case is a dict with the interchange fields (instants as aware datetimes, text as str or None) and
 `contacts`: a list of `(contact_at, kind)` pairs. The facts hold epoch seconds and 0/1 markers only:
 durable-rules compares numbers well, and every field that a rule reads on the right-hand side of a
@@ -81,41 +84,46 @@ def _deadline(fact: dict, p: str, applies: bool, due: int = 0, at: int | None = 
         fact[f"{p}_at"] = at
 
 
-def deadline_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
+def _own(p: str, due: int, at: int | None, warn: int, gap: int = 0, interval: int = 0) -> dict[str, Any]:
+    """A fact of its own for one deadline (the deadlines ruleset): `dl` names it, the fields are generic."""
+    fact: dict[str, Any] = {"dl": p, "due": due, "warn": due - warn, "gap": gap, "int": interval}
+    if at is not None:
+        fact["at"] = at
+    return fact
+
+
+def deadline_facts(v: CaseView, th: Thresholds) -> list[dict[str, Any]]:
+    """One fact per applicable handling deadline: each then matches exactly one outcome rule, so the engine
+    decodes every fact once (a single fact for all four was decoded once per deadline it carried)."""
     warn = int(th.warn_hours * H)
-    fact: dict[str, Any] = {"now": v.now}
+    facts: list[dict[str, Any]] = []
     rcv = v.received
     first = v.contacts[0][0] if v.contacts else None
     final = next((t for t, k in v.contacts if k == "final"), None)
-
-    fc_due = rcv + int(th.first_contact_hours * H)
-    _deadline(fact, "fc", v.accepted, fc_due, first, warn)
-
-    fr_due = rcv + int(th.final_result_hours * H)
-    lrs = v.events["long_running_since"]
-    exempt = v.accepted and lrs is not None and lrs <= fr_due
-    _deadline(fact, "fr", v.accepted and not exempt, fr_due, final, warn)
-
-    if exempt:
-        agreed = v.case.get("progress_interval_hours")
-        interval = int((agreed if agreed else th.progress_interval_hours) * H)
-        points = [lrs] + [t for t, _k in v.contacts if t > lrs and (final is None or t <= final)]
-        gap = max((b - a for a, b in zip(points, points[1:])), default=0)
-        _deadline(fact, "pg", True, points[-1] + interval, final, warn, gap, interval)
-    else:
-        _deadline(fact, "pg", False)
-
+    if v.accepted:
+        facts.append(_own("fc", rcv + int(th.first_contact_hours * H), first, warn))
+        fr_due = rcv + int(th.final_result_hours * H)
+        lrs = v.events["long_running_since"]
+        if lrs is not None and lrs <= fr_due:
+            agreed = v.case.get("progress_interval_hours")
+            interval = int((agreed if agreed else th.progress_interval_hours) * H)
+            points = [lrs] + [t for t, _k in v.contacts if t > lrs and (final is None or t <= final)]
+            gap = max((b - a for a, b in zip(points, points[1:])), default=0)
+            facts.append(_own("pg", points[-1] + interval, final, warn, gap, interval))
+        else:
+            facts.append(_own("fr", fr_due, final, warn))
     promised = v.case.get("promised_reply_at")
     if promised is not None:
         pr_due = ts(promised)
         reply = next((t for t, _k in v.contacts if rcv < t <= pr_due), None)
-        _deadline(fact, "pr", True, pr_due, reply, warn)
-    else:
-        _deadline(fact, "pr", False)
-    return fact
+        facts.append(_own("pr", pr_due, reply, warn))
+    for fact in facts:
+        fact["now"] = v.now
+    return facts
 
 
 def scope_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
+    """Rejection checks and the notice deadline in one fact (prefixed fields `sn_*`)."""
     reason = v.case.get("rejection_reason")
     fact: dict[str, Any] = {"now": v.now, "rej": 1 if v.rejected else 0,
                             "rej_reason": "" if empty(reason) else str(reason)}
@@ -131,6 +139,7 @@ def _has(case: dict, name: str) -> int:
 def records_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
     c = v.case
     return {
+        "ck": 1,
         "acc": 1 if v.accepted else 0,
         "closed": 1 if v.closed else 0,
         "tr": _has(c, "transferred_to"),
@@ -151,6 +160,7 @@ def satisfaction_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
     c = v.case
     survey = v.events["survey_at"]
     return {
+        "ck": 1,
         "closed": 1 if v.closed else 0,
         "cl_at": v.events["closed_at"] or 0,
         "sv": 0 if survey is None else 1,
@@ -162,13 +172,19 @@ def satisfaction_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
     }
 
 
-def archive_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
-    fact: dict[str, Any] = {"now": v.now, "typ": 1 if v.case.get("typical") is True else 0,
-                            "d_summary": _has(v.case, "typical_summary")}
+def archive_facts(v: CaseView, th: Thresholds) -> list[dict[str, Any]]:
+    """The archive deadline as a fact of its own once the case is closed; the typical-case check as a
+    check fact when the case is marked typical."""
+    facts: list[dict[str, Any]] = []
     closed = v.events["closed_at"]
-    due = (closed or 0) + int(th.archive_days * 24 * H)
-    _deadline(fact, "ar", closed is not None, due, v.events["archived_at"], int(th.warn_hours * H))
-    return fact
+    if closed is not None:
+        due = closed + int(th.archive_days * 24 * H)
+        fact = _own("ar", due, v.events["archived_at"], int(th.warn_hours * H))
+        fact["now"] = v.now
+        facts.append(fact)
+    if v.case.get("typical") is True:
+        facts.append({"ck": 1, "typ": 1, "d_summary": _has(v.case, "typical_summary")})
+    return facts
 
 
 BUILDERS = {
