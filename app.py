@@ -43,8 +43,11 @@ with st.sidebar:
     st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=str(local_zone())))
 
 pages = {
+    tr("nav.team_lead"): [
+        st.Page("pages/board.py", title=tr("page.board"), icon=":material/monitoring:", url_path="board", default=True),
+    ],
     tr("nav.supervision"): [
-        st.Page("pages/search.py", title=tr("page.search"), icon=":material/search:", url_path="search", default=True),
+        st.Page("pages/search.py", title=tr("page.search"), icon=":material/search:", url_path="search"),
         st.Page("pages/case_detail.py", title=tr("page.detail"), icon=":material/description:", url_path="case"),
     ],
     tr("nav.rules"): [

@@ -166,6 +166,13 @@ class Obligation(Base):
     evidence: Mapped[Optional[str]] = mapped_column(Text)  # JSON
     rules_version: Mapped[str] = mapped_column(String(40))
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Copied from the case when it is evaluated (any change of the case re-evaluates it), so that the live
+    # board filters and groups by team, handler, category and channel without joining a million cases.
+    team_id: Mapped[Optional[int]] = mapped_column(Integer)
+    handler_id: Mapped[Optional[int]] = mapped_column(Integer)
+    category: Mapped[Optional[str]] = mapped_column(String(20))
+    channel: Mapped[Optional[str]] = mapped_column(String(20))
+    case_closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Setting(Base):

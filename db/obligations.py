@@ -54,7 +54,7 @@ def _chunks(seq: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
 def load_cases(session: Session, case_ids: Sequence[int] | None = None,
                received_until: datetime | None = None) -> list[dict]:
     """Cases as the plain dicts rules/ expects (with `id` and `contacts`)."""
-    cols = [Case.id] + [getattr(Case, f) for f in RULE_FIELDS]
+    cols = [Case.id, Case.team_id, Case.handler_id, Case.category, Case.channel] + [getattr(Case, f) for f in RULE_FIELDS]
     out: list[dict] = []
     id_lists: Iterable[Sequence[int] | None] = _chunks(list(case_ids)) if case_ids is not None else [None]
     for ids in id_lists:
@@ -75,24 +75,27 @@ def load_cases(session: Session, case_ids: Sequence[int] | None = None,
     return out
 
 
-def _rows(findings: Sequence[Finding], ids: dict[str, int], evaluated_at: datetime, key: str) -> list[dict]:
-    return [
-        {
-            "case_id": ids[f.case_no], "rule_id": f.rule_id, "clause": f.clause, "state": f.state,
+def _rows(findings: Sequence[Finding], by_no: dict[str, dict], evaluated_at: datetime, key: str) -> list[dict]:
+    out = []
+    for f in findings:
+        c = by_no[f.case_no]
+        out.append({
+            "case_id": c["id"], "rule_id": f.rule_id, "clause": f.clause, "state": f.state,
             "due_at": f.due_at, "warn_at": f.warn_at, "fulfilled_at": f.fulfilled_at,
             "detail": f.outcome, "evidence": json.dumps(f.evidence, ensure_ascii=False) if f.evidence else None,
             "rules_version": key, "evaluated_at": evaluated_at,
-        }
-        for f in findings
-    ]
+            "team_id": c["team_id"], "handler_id": c["handler_id"], "category": c["category"],
+            "channel": c["channel"], "case_closed_at": c["closed_at"],
+        })
+    return out
 
 
 def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], evaluated_at: datetime,
           th: Thresholds) -> int:
-    ids = {c["case_no"]: c["id"] for c in cases}
+    by_no = {c["case_no"]: c for c in cases}
     for chunk in _chunks([c["id"] for c in cases]):
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
-    rows = _rows(findings, ids, evaluated_at, f"{RULES_VERSION}/{th.key()}")
+    rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
     for i in range(0, len(rows), 20000):
         session.execute(insert(Obligation), rows[i:i + 20000])
     return len(rows)

@@ -42,6 +42,8 @@ def test_search_a_case_and_open_its_detail(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(base + "/")
     wait_idle(page)
+    page.get_by_role("link", name="工单查询").click()
+    wait_idle(page)
     expect(page.get_by_role("heading", name="工单查询")).to_be_visible()
     page.get_by_role("textbox", name="工单号").fill(case_no)
     page.get_by_role("button", name="查询").click()
@@ -56,3 +58,38 @@ def test_search_a_case_and_open_its_detail(server, browser, tmp_path):
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(tmp_path / "detail.png"), full_page=True)
     page.close()
+
+
+def test_board_drops_a_case_from_the_queue_on_the_next_refresh(tmp_path, browser):
+    """A team lead sees an at-risk case; a contact arrives (an import from the work-order system); the
+    case leaves the act-now queue at the next automatic refresh, without reloading the page."""
+    from datetime import timedelta
+
+    from db.importer import import_files
+    from db.migrate import upgrade
+    from tests.helpers import case_row, contact_row, write_csv
+
+    url = f"sqlite:///{tmp_path / 'board.sqlite3'}"
+    upgrade(url)
+    sh = timezone(timedelta(hours=8))
+    now = datetime.now(sh)
+    received = (now - timedelta(hours=21)).strftime("%Y-%m-%d %H:%M:%S")
+    cases = write_csv(tmp_path / "cases.csv", [case_row("WALL-001", received_at=received, promised_reply_at="")])
+    assert import_files(cases, url=url).ok
+    with streamlit_server(url, {"COMPLAINTS_BOARD_REFRESH": "3", "COMPLAINTS_DEMO_CASES": "0"}) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(base + "/")  # the board is the landing page
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+        # The grid paints on a canvas; its cells are mirrored in an accessible (visually hidden) table.
+        expect(page.locator("[role=gridcell]", has_text="WALL-001")).to_have_count(1, timeout=30000)
+        expect(page.locator("[data-testid=stMetric]", has_text="即将超时")).to_contain_text("1")
+        page.evaluate("window.__notReloaded = true")
+        contact_time = (datetime.now(sh) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+        contacts = write_csv(tmp_path / "contacts.csv", [contact_row("WALL-001", contact_time)])
+        assert import_files(None, contacts, url=url).contacts_added == 1
+        expect(page.get_by_text("没有即将超时或已超时的待办。")).to_be_visible(timeout=30000)
+        expect(page.locator("[role=gridcell]", has_text="WALL-001")).to_have_count(0)
+        expect(page.locator("[data-testid=stMetric]", has_text="即将超时")).to_contain_text("0")
+        assert page.evaluate("window.__notReloaded === true")
+        page.close()

@@ -32,6 +32,13 @@ def as_of() -> datetime:
     return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
 
 
+def exact_now() -> datetime:
+    """Like as_of(), but to the second in live mode (countdowns on the live board)."""
+    if st.session_state.get("app_live", True):
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    return as_of()
+
+
 def teams() -> list[str]:
     return list(st.session_state.get("app_teams", []))
 

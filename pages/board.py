@@ -1,0 +1,148 @@
+"""Team leads' live SLA board: what needs action now, who is falling behind, and how the period went."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, time, timedelta
+
+import altair as alt
+import streamlit as st
+
+from db import board as q
+from rules.catalogue import BY_ID
+from services import board as view
+from services.config import local_zone
+from services.timeutil import fmt_local, to_local
+from services.vocab import ENUMS, label
+from ui.common import db, exact_now, lang, teams, tr
+
+L = lang()
+st.title(tr("page.board"))
+
+with db() as session:
+    handler_options = q.handler_names(session)
+
+with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=False):
+    c1, c2, c3, c4 = st.columns(4)
+    handlers = c1.multiselect(tr("board.handlers"), handler_options, key="board_handlers")
+    categories = c2.multiselect(tr("search.category"), list(ENUMS["category"]), key="board_categories",
+                                format_func=lambda v: label("category", v, L))
+    channels = c3.multiselect(tr("board.channels"), list(ENUMS["channel"]), key="board_channels",
+                              format_func=lambda v: label("channel", v, L))
+    rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.DEADLINE_RULES),
+                           key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
+    c5, c6, c7, c8, c9 = st.columns(5)
+    today = datetime.now(local_zone()).date()
+    period = c5.date_input(tr("board.period"), value=(today - timedelta(days=29), today), key="board_period")
+    refresh = c6.number_input(tr("board.refresh"), min_value=2, max_value=600, step=1, key="board_refresh",
+                              value=int(os.environ.get("COMPLAINTS_BOARD_REFRESH", "30")))
+    appeal_days = c7.number_input(tr("board.appeal_days"), min_value=1, max_value=90, value=15, key="board_appeal_days")
+    appeal_warn = c8.number_input(tr("board.appeal_warn"), min_value=0, max_value=30, value=3, key="board_appeal_warn")
+    appeal_unit = c9.selectbox(tr("board.appeal_unit"), ["calendar", "working"], key="board_appeal_unit",
+                               format_func=lambda u: tr(f"board.unit.{u}"))
+
+filters = q.BoardFilters(teams=tuple(teams()), handlers=tuple(handlers), categories=tuple(categories),
+                         channels=tuple(channels), rules=tuple(rules) or q.DEADLINE_RULES)
+if isinstance(period, (tuple, list)) and len(period) == 2:
+    start = datetime.combine(period[0], time(0), tzinfo=local_zone())
+    end = datetime.combine(period[1], time(0), tzinfo=local_zone()) + timedelta(days=1)
+else:
+    start = datetime.combine(today - timedelta(days=29), time(0), tzinfo=local_zone())
+    end = datetime.combine(today, time(0), tzinfo=local_zone()) + timedelta(days=1)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def board_data(f: q.BoardFilters, now: datetime, start: datetime, end: datetime, cutoff: datetime, offset: float):
+    """Everything the board shows, cached for a few seconds (shorter than any refresh interval)."""
+    with db() as session:
+        now_local = to_local(now)
+        return {
+            "tiles": q.tiles(session, now, f, view.day_start_local(now_local)),
+            "queue": q.act_now(session, now, f),
+            "handlers": q.by_handler(session, now, f),
+            "compliance": q.compliance(session, now, f, start, end),
+            "breaches": q.breaches_in_period(session, now, f, start, end, offset),
+            "appeal": q.appeal_risk(session, now, f, cutoff),
+        }
+
+
+@st.fragment(run_every=timedelta(seconds=int(refresh)))
+def live_board() -> None:
+    now = exact_now()
+    now_local = to_local(now)
+    cutoff = view.appeal_cutoff(now_local, int(appeal_days), int(appeal_warn), appeal_unit)
+    offset = now_local.utcoffset().total_seconds() / 3600
+    data = board_data(filters, now, start, end, cutoff, offset)
+    st.caption(tr("board.refreshed", when=fmt_local(now, seconds=True)))
+
+    tiles = data["tiles"]
+    cols = st.columns(5)
+    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d")):
+        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}")
+
+    st.markdown(f"#### {tr('board.queue')}")
+    queue = view.queue_frame(data["queue"], now, L)
+    if queue.empty:
+        st.success(tr("board.queue_empty"))
+    else:
+        st.caption(tr("board.queue_help"))
+        styled = queue.style.apply(
+            lambda row: ["color: #b42318; font-weight: 600" if row["overdue"] else "" for _ in row], axis=1)
+        st.dataframe(styled, hide_index=True, width="stretch", key="board_queue",
+                     column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
+                     column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+
+    left, right = st.columns(2)
+    handler_rows = data["handlers"]
+    with left:
+        st.markdown(f"#### {tr('board.by_team')}")
+        st.dataframe(view.team_frame(handler_rows, L), hide_index=True, width="stretch")
+    with right:
+        st.markdown(f"#### {tr('board.by_handler')}")
+        st.dataframe(view.handler_frame(handler_rows, L), hide_index=True, width="stretch", height=260)
+
+    st.markdown(f"#### {tr('board.compliance')}")
+    st.dataframe(view.compliance_frame(data["compliance"], L), hide_index=True, width="stretch")
+
+    breaches = data["breaches"]
+    if not breaches:
+        st.info(tr("board.no_data"))
+    else:
+        c1, c2 = st.columns(2)
+        with c1:
+            st.markdown(f"#### {tr('board.trend')}")
+            trend = view.trend_frame(breaches)
+            st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
+                x=alt.X("day:T", title=None), y=alt.Y("n:Q", title=None), color=alt.Color("rule_id:N", title=None),
+                tooltip=["day", "rule_id", "n"]).properties(height=260), width="stretch")
+        with c2:
+            st.markdown(f"#### {tr('board.heatmap')}")
+            heat = view.heatmap_frame(breaches, L)
+            st.altair_chart(alt.Chart(heat).mark_rect().encode(
+                x=alt.X("hour:O", title=None), y=alt.Y("weekday:N", sort=alt.SortField("order"), title=None),
+                color=alt.Color("n:Q", title=None, scale=alt.Scale(scheme="orangered")),
+                tooltip=["weekday", "hour", "n"]).properties(height=260), width="stretch")
+        st.markdown(f"#### {tr('board.breakdown')}")
+        st.dataframe(view.breakdown_frame(breaches, L), width="stretch")
+
+    reach = int(appeal_days) - int(appeal_warn)
+    st.markdown(f"#### {tr('board.appeal', days=int(appeal_days))}")
+    st.caption(tr("board.appeal_help", days=int(appeal_days), unit=tr(f"board.unit.{appeal_unit}"), reach=reach))
+    appeal = view.appeal_frame(data["appeal"], now, int(appeal_days), L)
+    if appeal.empty:
+        st.success(tr("board.appeal_empty"))
+    else:
+        st.dataframe(appeal, hide_index=True, width="stretch", key="board_appeal",
+                     column_order=[c for c in appeal.columns if c != tr("board.case")],
+                     column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+
+    e1, e2, _ = st.columns([1, 1, 4])
+    handler_table = view.handler_frame(handler_rows, L)
+    e1.download_button(tr("board.export_csv"), view.export_csv(queue), file_name="act-now.csv", mime="text/csv",
+                       key="board_csv")
+    e2.download_button(tr("board.export_xlsx"),
+                       view.export_xlsx({tr("board.queue"): queue, tr("board.by_handler"): handler_table}),
+                       file_name="board.xlsx", key="board_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+live_board()

@@ -1,0 +1,152 @@
+"""Page logic of the live board: countdowns, tables, chart data and exports (no Streamlit here)."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rules.catalogue import BY_ID
+from services.i18n import t
+from services.privacy import neutralise_cell
+from services.timeutil import fmt_duration, fmt_local
+from services.vocab import label
+
+WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+WEEKDAYS_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def countdown(due: datetime, now: datetime, lang: str = "zh") -> str:
+    """Time left until `due`, or how long ago it passed: `剩余 3小时05分` / `已超时 2小时10分`."""
+    seconds = (due - now).total_seconds()
+    if seconds >= 0:
+        return (f"剩余 {fmt_duration(seconds, lang)}" if lang == "zh" else f"{fmt_duration(seconds, lang)} left")
+    return (f"已超时 {fmt_duration(-seconds, lang)}" if lang == "zh" else f"overdue {fmt_duration(-seconds, lang)}")
+
+
+def queue_frame(rows: Sequence[dict[str, Any]], now: datetime, lang: str = "zh") -> pd.DataFrame:
+    """The act-now queue, soonest due first; `overdue` marks the rows the page paints red."""
+    data = []
+    for r in rows:
+        rule = BY_ID[r["rule_id"]]
+        data.append({
+            "link": f"/case?case={r['case_no']}",
+            t("board.case", lang): r["case_no"],
+            t("board.left", lang): countdown(r["due_at"], now, lang),
+            t("col.rule", lang): rule.title_zh if lang == "zh" else rule.title_en,
+            t("col.clause", lang): r["clause"],
+            t("col.due", lang): fmt_local(r["due_at"]),
+            t("search.handler", lang): r["handler"],
+            t("col.team", lang): r["team"] or "",
+            t("search.category", lang): label("category", r["category"], lang),
+            "overdue": r["due_at"] < now,
+        })
+    columns = ["link", t("board.case", lang), t("board.left", lang), t("col.rule", lang), t("col.clause", lang),
+               t("col.due", lang), t("search.handler", lang), t("col.team", lang), t("search.category", lang), "overdue"]
+    return pd.DataFrame(data, columns=columns)
+
+
+def handler_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["team", "handler", "at_risk", "overdue"])
+    frame = frame.sort_values(["overdue", "at_risk"], ascending=False)
+    return frame.rename(columns={"team": t("col.team", lang), "handler": t("search.handler", lang),
+                                 "at_risk": t("status.at_risk", lang), "overdue": t("board.overdue", lang)})
+
+
+def team_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["team", "handler", "at_risk", "overdue"])
+    frame = frame.groupby("team", as_index=False)[["at_risk", "overdue"]].sum()
+    frame = frame.sort_values(["overdue", "at_risk"], ascending=False)
+    return frame.rename(columns={"team": t("col.team", lang), "at_risk": t("status.at_risk", lang),
+                                 "overdue": t("board.overdue", lang)})
+
+
+def compliance_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    data = []
+    for r in sorted(rows, key=lambda r: r["rule_id"]):
+        rule = BY_ID[r["rule_id"]]
+        data.append({
+            "ID": r["rule_id"],
+            t("col.rule", lang): rule.title_zh if lang == "zh" else rule.title_en,
+            t("col.clause", lang): rule.clause,
+            t("rules.met", lang): r["met"],
+            t("status.breached", lang): r["breached"],
+            t("board.rate", lang): None if r["rate"] is None else round(100 * r["rate"], 1),
+        })
+    return pd.DataFrame(data)
+
+
+def trend_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["day", "weekday", "hour", "rule_id", "category", "channel", "n"])
+    return frame.groupby(["day", "rule_id"], as_index=False)["n"].sum()
+
+
+def heatmap_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    """Every weekday × hour cell, zero-filled, so that quiet hours show as such."""
+    frame = pd.DataFrame(rows, columns=["day", "weekday", "hour", "rule_id", "category", "channel", "n"])
+    grid = frame.groupby(["weekday", "hour"])["n"].sum()
+    names = WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN
+    cells = [{"weekday": names[w], "order": w, "hour": h, "n": int(grid.get((w, h), 0))}
+             for w in range(7) for h in range(24)]
+    return pd.DataFrame(cells)
+
+
+def breakdown_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["day", "weekday", "hour", "rule_id", "category", "channel", "n"])
+    pivot = frame.pivot_table(index="category", columns="channel", values="n", aggfunc="sum", fill_value=0)
+    pivot.index = [label("category", c, lang) for c in pivot.index]
+    pivot.columns = [label("channel", c, lang) for c in pivot.columns]
+    return pivot
+
+
+def appeal_cutoff(now_local: datetime, days: int, warn_days: int, unit: str = "calendar") -> datetime:
+    """Cases received at or before this instant are within `warn_days` of the appeal limit of `days`.
+
+    `unit` is `calendar` (default) or `working` (Monday to Friday; public holidays are not known here)."""
+    reach = days - warn_days
+    if unit == "working":
+        day = np.busday_offset(now_local.date(), -reach, roll="backward")
+        moved = date.fromisoformat(str(day))
+        return datetime.combine(moved, now_local.timetz())
+    return now_local - timedelta(days=reach)
+
+
+def appeal_frame(rows: Sequence[dict[str, Any]], now: datetime, days: int, lang: str = "zh") -> pd.DataFrame:
+    data = []
+    for r in rows:
+        age = now - r["received_at"]
+        data.append({
+            "link": f"/case?case={r['case_no']}",
+            t("board.case", lang): r["case_no"],
+            t("search.received", lang): fmt_local(r["received_at"]),
+            t("board.age", lang): f"{age.days}" + (" 天" if lang == "zh" else " d"),
+            t("board.to_limit", lang): countdown(r["received_at"] + timedelta(days=days), now, lang),
+            t("search.handler", lang): r["handler"],
+            t("col.team", lang): r["team"] or "",
+            t("search.category", lang): label("category", r["category"], lang),
+        })
+    return pd.DataFrame(data)
+
+
+def export_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a byte-order mark so that Excel shows Chinese; formula-like cells neutralised."""
+    return _safe(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def export_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+        for name, frame in frames.items():
+            _safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    return buf.getvalue()
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    cleaned = frame.drop(columns=[c for c in ("link", "overdue") if c in frame.columns])
+    return cleaned.map(neutralise_cell)
+
+
+def day_start_local(now_local: datetime) -> datetime:
+    return datetime.combine(now_local.date(), time(0), tzinfo=now_local.tzinfo)
