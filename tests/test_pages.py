@@ -38,7 +38,7 @@ def app(page: str | None = None) -> AppTest:
 
 def test_search_page_lists_cases_with_personal_data_masked(seeded):
     _url, case_no, phone, name = seeded
-    at = app()
+    at = app("pages/search.py")
     assert at.title[0].value == "工单查询"
     table = at.dataframe[0].value
     assert len(table) == 300
@@ -49,7 +49,7 @@ def test_search_page_lists_cases_with_personal_data_masked(seeded):
 
 def test_search_filters_by_case_number_and_status(seeded):
     _url, case_no, _phone, _name = seeded
-    at = app()
+    at = app("pages/search.py")
     at.text_input(key="search_case_no").input(case_no)
     at.form_submit_button[0].click().run()
     assert not at.exception
@@ -60,7 +60,7 @@ def test_search_filters_by_case_number_and_status(seeded):
 
 
 def test_search_by_flag_only_returns_flagged_cases(seeded):
-    at = app()
+    at = app("pages/search.py")
     at.selectbox(key="search_flag").select("review")
     at.form_submit_button[0].click().run()
     assert not at.exception
@@ -103,9 +103,11 @@ def test_rules_page_lists_all_rules_and_what_if_counts(seeded):
 
 def test_english_switch_changes_the_ui_language(seeded):
     at = app()
+    assert at.title[0].value == "实时督办看板"
     at.radio(key="app_lang").set_value("en").run()
     assert not at.exception
-    assert at.title[0].value == "Case search"
+    assert at.title[0].value == "Live SLA board"
+    assert {m.label for m in at.metric} >= {"Open cases", "At risk"}
 
 
 def test_import_page_imports_an_upload_and_lists_problems(seeded, tmp_path):
