@@ -1,4 +1,4 @@
-"""投诉督办台 — the frame: page config, first-start set-up, sidebar, navigation. No queries here."""
+"""投诉督办台 — the frame: page config, first-start set-up, login, sidebar, navigation. No queries here."""
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -6,10 +6,12 @@ from datetime import datetime, time
 import streamlit as st
 
 from db.session import DatabaseUnavailable
+from services.auth import may_open, role_label
 from services.bootstrap import ensure_database
 from services.config import database_url, local_zone
 from services.i18n import t
 from services.timeutil import fmt_local
+from ui.auth import current_user, login_page, logout
 from ui.common import as_of, db, lang, tr
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
@@ -30,6 +32,17 @@ except DatabaseUnavailable as exc:
 with st.sidebar:
     st.radio(t("side.lang", lang()), ["zh", "en"], key="app_lang", horizontal=True,
              format_func=lambda v: "中文" if v == "zh" else "English")
+
+user = current_user()
+if user is None:
+    st.navigation([st.Page(login_page, title=tr("auth.login"), icon=":material/login:", url_path="login")]).run()
+    st.stop()
+
+with st.sidebar:
+    st.caption(tr("auth.signed_in", name=user["display_name"], role=role_label(user["role"], lang())))
+    if st.button(tr("auth.logout"), key="app_logout"):
+        logout()
+        st.rerun()
     st.toggle(tr("side.live"), value=True, key="app_live")
     if not st.session_state.get("app_live", True):
         now_local = datetime.now(local_zone())
@@ -42,19 +55,22 @@ with st.sidebar:
     st.multiselect(tr("side.teams"), options, key="app_teams")
     st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=str(local_zone())))
 
-pages = {
-    tr("nav.team_lead"): [
-        st.Page("pages/board.py", title=tr("page.board"), icon=":material/monitoring:", url_path="board", default=True),
-    ],
-    tr("nav.supervision"): [
-        st.Page("pages/search.py", title=tr("page.search"), icon=":material/search:", url_path="search"),
-        st.Page("pages/case_detail.py", title=tr("page.detail"), icon=":material/description:", url_path="case"),
-    ],
-    tr("nav.rules"): [
-        st.Page("pages/rules.py", title=tr("page.rules"), icon=":material/rule:", url_path="rules"),
-    ],
-    tr("nav.data"): [
-        st.Page("pages/import_data.py", title=tr("page.import"), icon=":material/upload_file:", url_path="import"),
-    ],
-}
-st.navigation(pages).run()
+PAGES = [
+    ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
+    ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
+    ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
+    ("nav.rules", "rules", "pages/rules.py", "page.rules", ":material/rule:"),
+    ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
+    ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
+    ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
+]
+URLS = {"detail": "case"}
+sections: dict[str, list] = {}
+first = True
+for section, key, path, title, icon in PAGES:
+    if not may_open(user["role"], key):
+        continue
+    sections.setdefault(tr(section), []).append(
+        st.Page(path, title=tr(title), icon=icon, url_path=URLS.get(key, key), default=first))
+    first = False
+st.navigation(sections).run()

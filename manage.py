@@ -164,12 +164,68 @@ def cmd_reevaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create an account (the first admin, for instance). The password is read from standard input, never
+    from the command line, so it does not end up in the shell history.
+
+    Example: python manage.py create-user admin --role admin --name 王主管 < password.txt
+    """
+    import getpass
+
+    from db.migrate import upgrade
+    from db.session import session_scope
+    from db.users import create_user
+
+    upgrade(args.db)
+    password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    try:
+        with session_scope(args.db) as session:
+            create_user(session, args.username, args.name or args.username, args.role, password,
+                        actor=f"cli:{getpass.getuser()}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created user {args.username} ({args.role})")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the embedded SQLite database to a file while the app keeps running (SQLite's online backup).
+
+    For PostgreSQL use pg_dump instead (see README). Example: python manage.py backup backups/complaints-2026-11-29.sqlite3
+    """
+    from db.backup import backup
+
+    target = backup(args.db, args.target)
+    print(f"backup written to {target}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the embedded SQLite database with a backup (checked first; stop the app while restoring).
+
+    Example: python manage.py restore backups/complaints-2026-11-29.sqlite3
+    """
+    from db.backup import BackupProblem, restore
+
+    try:
+        restore(args.db, args.source)
+    except BackupProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored from {args.source}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init-db": cmd_init_db,
     "seed": cmd_seed,
     "import": cmd_import,
     "evaluate": cmd_evaluate,
     "reevaluate": cmd_reevaluate,
+    "create-user": cmd_create_user,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
@@ -200,6 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "table"), default="table")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the detail text")
     add("reevaluate")
+    p = add("create-user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=("team_lead", "inspector", "trainer", "manager", "admin"))
+    p.add_argument("--name", help="display name")
+    p = add("backup")
+    p.add_argument("target", metavar="FILE")
+    p = add("restore")
+    p.add_argument("source", metavar="FILE")
     return parser
 
 

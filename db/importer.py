@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from db import interchange as ix
+from db.audit import record
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.obligations import reevaluate
@@ -155,7 +156,7 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                  partial: bool = False, url: str | None = None, zone: ZoneInfo | None = None,
                  cases_name: str | None = None, contacts_name: str | None = None,
                  reject_dir: Path | None = None, progress: Progress | None = None,
-                 now: datetime | None = None) -> ImportReport:
+                 now: datetime | None = None, actor: str = "cli") -> ImportReport:
     report = ImportReport()
     step = progress or (lambda stage, frac: None)
     step("read", 0.0)
@@ -213,6 +214,11 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
             touched.update(changed)
         step("evaluate", 0.7)
         reevaluate(session, sorted(touched), now)
+        record(session, actor, "import", "cases",
+               ", ".join(t.name for t in tables.values()), None,
+               {"cases_added": report.cases_added, "cases_updated": report.cases_updated,
+                "contacts_added": report.contacts_added, "rejected_rows": len(report.problems),
+                "partial": partial})
         step("commit", 0.95)
     report.written = True
     if partial and report.problems:

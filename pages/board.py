@@ -14,6 +14,9 @@ from services.config import local_zone
 from services.timeutil import fmt_local, to_local
 from services.vocab import ENUMS, label
 from ui.common import db, exact_now, lang, teams, tr
+from ui.auth import guard
+
+guard("board")
 
 L = lang()
 st.title(tr("page.board"))

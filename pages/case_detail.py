@@ -9,9 +9,19 @@ from services.timeutil import fmt_local
 from services.views import flags_table, flow_stages, timeline_frame
 from services.vocab import CASE_COLUMNS, label
 from ui.common import as_of, db, lang, md, tr
+from db.audit import record as audit_record
+from services.privacy import mask_name, mask_phone
+from ui.auth import actor, allowed, guard
+
+guard("detail")
 
 L = lang()
 now = as_of()
+
+
+def record_unmask(session, who: str, case_no: str) -> None:
+    audit_record(session, who, "unmask", "case", case_no, None, {"fields": ["customer_name", "customer_phone"]})
+
 st.title(tr("page.detail"))
 
 default = st.query_params.get("case") or st.session_state.get("detail_case_no", "")
@@ -26,6 +36,19 @@ with db() as session:
 if record is None:
     st.warning(tr("detail.not_found", case_no=case_no))
     st.stop()
+
+unmask_key = f"detail_unmasked_{record['case_no']}"
+if not st.session_state.get(unmask_key):
+    record = {**record, "customer_name": mask_name(record["customer_name"]),
+              "customer_phone": mask_phone(record["customer_phone"])}
+    if allowed("unmask"):
+        if st.button(tr("detail.unmask"), key="detail_unmask"):
+            with db() as session:
+                record_unmask(session, actor(), record["case_no"])
+            st.session_state[unmask_key] = True
+            st.rerun()
+    else:
+        st.caption(tr("detail.masked_note"))
 
 st.subheader(md(f"{record['case_no']} · {label('category', record['category'], L)} · {record['subcategory'] or ''}"))
 

@@ -10,7 +10,11 @@ from db import interchange as ix
 from db.importer import import_files
 from services.views import problems_table
 from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
-from ui.common import guard, lang, tr
+from ui.auth import actor, allowed, guard
+from ui.common import db_errors
+from ui.common import lang, tr
+
+guard("import")
 
 L = lang()
 st.title(tr("page.import"))
@@ -32,12 +36,15 @@ for upload, columns in ((cases_file, CASE_COLUMNS), (contacts_file, CONTACT_COLU
         st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
 
 if st.button(tr("import.run"), type="primary", key="import_run"):
+    if not allowed("import"):
+        st.error(tr("auth.forbidden"))
+        st.stop()
     if cases_file is None and contacts_file is None:
         st.warning(tr("import.need_cases"))
         st.stop()
     bar = st.progress(0.0)
     reject_dir = Path(tempfile.mkdtemp(prefix="rejects-"))
-    with guard():
+    with db_errors():
         report = import_files(
             cases_file.getvalue() if cases_file else None,
             contacts_file.getvalue() if contacts_file else None,
@@ -46,6 +53,7 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
             contacts_name=contacts_file.name if contacts_file else None,
             reject_dir=reject_dir,
             progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=stage)),
+            actor=actor(),
         )
     if report.written:
         st.success(tr("import.done", added=report.cases_added, updated=report.cases_updated,

@@ -11,7 +11,10 @@ from db.settings import apply_thresholds
 from rules.thresholds import Thresholds
 from services.config import local_zone
 from services.views import rules_table, threshold_rows, whatif
-from ui.common import as_of, db, lang, tr
+from ui.auth import actor, allowed, guard
+from ui.common import as_of, db, db_errors, lang, tr
+
+guard("rules")
 
 L = lang()
 now = as_of()
@@ -50,12 +53,16 @@ if run and isinstance(period, (tuple, list)) and len(period) == 2:
     st.caption(tr("rules.whatif_result", n=len(cases)))
     st.dataframe(whatif(cases, now, current, trial, L), hide_index=True, width="stretch")
 
-if trial != current:
+if trial != current and allowed("save_thresholds"):
     confirm = st.checkbox(tr("rules.confirm"), key="rules_confirm")
     if st.button(tr("rules.save"), type="primary", key="rules_save"):
         if not confirm:
             st.warning(tr("rules.need_confirm"))
+        elif not allowed("save_thresholds"):  # checked again at the moment of writing
+            st.error(tr("auth.forbidden"))
         else:
             bar = st.progress(0.0)
-            n = apply_thresholds(trial, progress=lambda done, total: bar.progress(done / total if total else 1.0))
+            with db_errors():
+                n = apply_thresholds(trial, progress=lambda done, total: bar.progress(done / total if total else 1.0),
+                                     actor=actor())
             st.success(tr("rules.saved", n=n))

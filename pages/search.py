@@ -10,6 +10,9 @@ from services.config import local_zone
 from services.views import search_table
 from services.vocab import ENUMS, label
 from ui.common import as_of, db, lang, teams, tr
+from ui.auth import guard
+
+guard("search")
 
 L = lang()
 st.title(tr("page.search"))

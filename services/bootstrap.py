@@ -23,8 +23,20 @@ def ensure_database(url: str | None = None, demo_cases: int | None = None) -> bo
     with session_scope(url) as session:
         empty = not session.scalar(select(func.count()).select_from(Case))
     if fresh or empty:
+        from db.models import Setting
         from db.seed import seed
+        from db.users import create_demo_accounts
 
         seed(demo_cases, 1, url=url)
+        with session_scope(url) as session:
+            create_demo_accounts(session)
+            session.merge(Setting(key="demo_accounts", value="1"))
         return True
     return False
+
+
+def demo_accounts_enabled(url: str | None = None) -> bool:
+    from db.models import Setting
+
+    with session_scope(url) as session:
+        return session.get(Setting, "demo_accounts") is not None

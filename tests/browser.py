@@ -56,3 +56,23 @@ def wait_idle(page, timeout: float = 60000) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
     page.wait_for_timeout(300)
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+PASSWORD = "browser-test-pw"
+
+
+def add_user(url: str, username: str = "lead", role: str = "team_lead") -> None:
+    from db.session import session_scope
+    from db.users import create_user
+
+    with session_scope(url) as s:
+        create_user(s, username, "测试班组长", role, PASSWORD, actor="test")
+
+
+def sign_in(page, base: str, username: str = "lead") -> None:
+    page.goto(base + "/")
+    wait_idle(page)
+    page.get_by_role("textbox", name="用户名").fill(username)
+    page.get_by_role("textbox", name="密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    wait_idle(page)

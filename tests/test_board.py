@@ -12,6 +12,7 @@ from db import board
 from db.importer import import_files
 from db.session import session_scope
 from services import board as view
+from tests.apptest import signed_in
 from tests.helpers import case_row, contact_row, write_csv
 
 SH = timezone(timedelta(hours=8))
@@ -130,7 +131,7 @@ def test_exports_have_a_bom_and_no_formulas():
 
 
 def test_board_page_renders_tiles_queue_and_follows_filters(dataset):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = signed_in("team_lead")
     at.run()
     assert not at.exception, at.exception
     assert at.title[0].value == "实时督办看板"
@@ -144,7 +145,7 @@ def test_board_page_renders_tiles_queue_and_follows_filters(dataset):
 
 
 def test_board_page_replays_a_past_instant(dataset):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = signed_in("team_lead")
     at.session_state["app_live"] = False
     at.session_state["app_as_of_date"] = NOW.date()
     at.session_state["app_as_of_time"] = NOW.timetz().replace(tzinfo=None)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db.models import Case
 from db.seed import seed
 from db.session import session_scope
-from tests.browser import CHROMIUM, FLAGS, streamlit_server, wait_idle
+from tests.browser import CHROMIUM, FLAGS, add_user, sign_in, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,7 @@ def server(tmp_path_factory):
 
     upgrade(url)
     seed(400, 4, datetime.now(timezone.utc), url)
+    add_user(url)
     with session_scope(url) as s:
         case_no = s.scalar(select(Case.case_no).order_by(Case.received_at.desc()).limit(1))
     with streamlit_server(url) as base:
@@ -40,8 +41,7 @@ def browser():
 def test_search_a_case_and_open_its_detail(server, browser, tmp_path):
     base, case_no = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(base + "/")
-    wait_idle(page)
+    sign_in(page, base)
     page.get_by_role("link", name="工单查询").click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="工单查询")).to_be_visible()
@@ -76,10 +76,10 @@ def test_board_drops_a_case_from_the_queue_on_the_next_refresh(tmp_path, browser
     received = (now - timedelta(hours=21)).strftime("%Y-%m-%d %H:%M:%S")
     cases = write_csv(tmp_path / "cases.csv", [case_row("WALL-001", received_at=received, promised_reply_at="")])
     assert import_files(cases, url=url).ok
+    add_user(url)
     with streamlit_server(url, {"COMPLAINTS_BOARD_REFRESH": "3", "COMPLAINTS_DEMO_CASES": "0"}) as base:
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.goto(base + "/")  # the board is the landing page
-        wait_idle(page)
+        sign_in(page, base)  # the board is a team lead's landing page
         expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
         # The grid paints on a canvas; its cells are mirrored in an accessible (visually hidden) table.
         expect(page.locator("[role=gridcell]", has_text="WALL-001")).to_have_count(1, timeout=30000)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Case
 from db.seed import seed
 from db.session import session_scope
+from tests.apptest import open_page, signed_in
 from tests.helpers import case_row, write_csv
 
 NOW = datetime.now(timezone.utc)
@@ -25,15 +26,8 @@ def seeded(sqlite_url):
         return sqlite_url, case.case_no, case.customer_phone, case.customer_name
 
 
-def app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page)
-        at.run()
-        assert not at.exception, at.exception
-    return at
+def app(page: str | None = None, role: str = "team_lead") -> AppTest:
+    return open_page(page, role)
 
 
 def test_search_page_lists_cases_with_personal_data_masked(seeded):
@@ -68,19 +62,38 @@ def test_search_by_flag_only_returns_flagged_cases(seeded):
     assert statuses == {"不予受理"}  # only rejected cases carry a review flag in the demo data
 
 
-def test_case_detail_shows_fields_flags_and_flow(seeded):
-    _url, case_no, phone, _name = seeded
-    at = app()
-    at.switch_page("pages/case_detail.py")
-    at.session_state["detail_case_no"] = case_no
+def _values(at):
+    return [v for df in at.dataframe for v in df.value.astype(str).values.ravel()]
+
+
+def test_case_detail_shows_fields_flags_and_flow_with_personal_data_masked(seeded):
+    url, case_no, phone, _name = seeded
+    at = signed_in("team_lead", detail_case_no=case_no)
     at.run()
+    at.switch_page("pages/case_detail.py").run()
     assert not at.exception, at.exception
     assert case_no in at.subheader[0].value
     headings = [m.value for m in at.markdown]
     assert "#### 督办标记" in headings and "#### 处理流程进度（附录A）" in headings
-    fields = at.dataframe
-    values = [v for df in fields for v in df.value.astype(str).values.ravel()]
-    assert phone in values  # the handler's view of one case shows the number in full
+    values = _values(at)
+    assert phone not in values and f"{phone[:3]}****{phone[-4:]}" in values
+    at.button(key="detail_unmask").click().run()
+    assert not at.exception, at.exception
+    assert phone in _values(at)
+    from db.audit import search
+
+    with session_scope(url) as s:
+        entries = search(s, action="unmask")
+    assert [(e["actor"], e["key"]) for e in entries] == [("test-team_lead", case_no)]
+
+
+def test_trainers_cannot_unmask(seeded):
+    _url, case_no, phone, _name = seeded
+    at = signed_in("trainer", detail_case_no=case_no)
+    at.run()
+    assert not at.exception, at.exception
+    assert phone not in _values(at)
+    assert not [b for b in at.button if b.key == "detail_unmask"]
 
 
 def test_case_detail_unknown_case_is_a_warning(seeded):
@@ -129,6 +142,43 @@ def test_import_page_imports_an_upload_and_lists_problems(seeded, tmp_path):
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(Case).where(Case.case_no.like("UP-%"))) == 1
     assert at.get("download_button")
+
+
+@pytest.mark.parametrize("role, page, allowed", [
+    ("trainer", "pages/board.py", False), ("trainer", "pages/import_data.py", False),
+    ("inspector", "pages/import_data.py", False), ("inspector", "pages/search.py", True),
+    ("manager", "pages/board.py", True), ("team_lead", "pages/audit.py", False),
+    ("admin", "pages/audit.py", True), ("team_lead", "pages/users.py", False), ("admin", "pages/users.py", True),
+])
+def test_pages_check_the_role_on_the_server(seeded, role, page, allowed):
+    """Even when a page is reached directly (not through the menu), the role decides."""
+    at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
+    now = datetime.now(timezone.utc)
+    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": now, "last_seen": now}
+    at.run()
+    assert not at.exception, at.exception
+    refused = [e.value for e in at.error if e.value == "您的角色无权访问此页面或执行此操作。"]
+    assert bool(refused) is (not allowed)
+
+
+def test_login_is_required_and_demo_accounts_work(seeded):
+    url, *_ = seeded
+    from db.users import create_demo_accounts
+
+    with session_scope(url) as s:
+        create_demo_accounts(s)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "投诉督办台"
+    at.text_input(key="login_username").input("lead")
+    at.text_input(key="login_password").input("wrong-password")
+    at.form_submit_button[0].click().run()
+    assert at.error[0].value == "用户名或密码不正确"
+    at.text_input(key="login_password").input("demo-2026")
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "实时督办看板"
 
 
 def test_unreachable_database_shows_a_message(monkeypatch):

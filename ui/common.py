@@ -44,7 +44,7 @@ def teams() -> list[str]:
 
 
 @contextmanager
-def guard() -> Iterator[None]:
+def db_errors() -> Iterator[None]:
     """Turn an unreachable or busy database into a message on the page."""
     try:
         yield

@@ -1,0 +1,46 @@
+"""Roles and what each may see and do. Pages and write actions check these on the server side."""
+from __future__ import annotations
+
+ROLES = ("team_lead", "inspector", "trainer", "manager", "admin")
+ROLE_LABELS = {"team_lead": ("班组长", "Team lead"), "inspector": ("质检员", "Quality inspector"),
+               "trainer": ("培训师", "Trainer"), "manager": ("管理人员", "Manager"), "admin": ("系统管理员", "Administrator")}
+
+# page -> roles that may open it
+PAGES = {
+    "board": {"team_lead", "manager", "admin"},
+    "search": {"team_lead", "inspector", "manager", "admin"},
+    "detail": {"team_lead", "inspector", "trainer", "manager", "admin"},
+    "rules": {"team_lead", "inspector", "manager", "admin"},
+    "import": {"team_lead", "admin"},
+    "audit": {"admin"},
+    "users": {"admin"},
+}
+# write or sensitive action -> roles allowed
+ACTIONS = {
+    "import": {"team_lead", "admin"},
+    "save_thresholds": {"admin"},
+    "unmask": {"team_lead", "admin"},
+    "manage_users": {"admin"},
+}
+
+
+class Forbidden(PermissionError):
+    pass
+
+
+def may_open(role: str, page: str) -> bool:
+    return role in PAGES.get(page, set())
+
+
+def may(role: str, action: str) -> bool:
+    return role in ACTIONS.get(action, set())
+
+
+def require(role: str | None, action: str) -> None:
+    if role is None or not may(role, action):
+        raise Forbidden(f"role {role or 'anonymous'} may not {action}")
+
+
+def role_label(role: str, lang: str = "zh") -> str:
+    zh, en = ROLE_LABELS[role]
+    return zh if lang == "zh" else en
