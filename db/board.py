@@ -4,7 +4,7 @@ so that no query loops over cases in Python or joins the cases table to count.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import and_, func, literal_column, or_, select
@@ -31,7 +31,10 @@ def _ids(session: Session, model, names: Sequence[str]) -> list[int]:
 
 
 def _conds(session: Session, f: BoardFilters) -> list:
-    conds = [Obligation.rule_id.in_(list(f.rules or DEADLINE_RULES))]
+    # Only deadline rules have a due time or the `open` state, so with every deadline rule selected the
+    # rule filter is left out: it would only tempt the planner into the (rule_id, state) index.
+    rules = set(f.rules or DEADLINE_RULES)
+    conds = [] if rules >= set(DEADLINE_RULES) else [Obligation.rule_id.in_(sorted(rules))]
     if f.teams:
         conds.append(Obligation.team_id.in_(_ids(session, Team, f.teams)))
     if f.handlers:
@@ -44,12 +47,27 @@ def _conds(session: Session, f: BoardFilters) -> list:
 
 
 def _breached(now: datetime):
-    """Breached as of now: fulfilled late (stored `breached`) or still open past its due time."""
+    """Breached as of now: fulfilled late or missed for good (stored `breached`), or open past its due."""
     return or_(Obligation.state == "breached", and_(Obligation.state == "open", Obligation.due_at < now))
 
 
+def _count_breached(session: Session, conds: list, start: datetime, stop: datetime, *group) -> list:
+    """Breached obligations due in [start, stop), as two range scans of the (state, due_at) index (an OR
+    across states would read the whole table)."""
+    out = []
+    for state in ("breached", "open"):
+        q = (select(*group, func.count()).where(*conds, Obligation.state == state, Obligation.due_at >= start,
+                                                 Obligation.due_at < stop))
+        if group:
+            q = q.group_by(*group)
+        out.extend(session.execute(q).all())
+    return out
+
+
 def _actionable(now: datetime):
-    """Someone can still act: an open deadline on a case not closed yet (archiving is done after closing)."""
+    """Someone can still act: an open deadline past its warning time. Deadlines missed on cases that were
+    already closed are stored as breached (db.obligations._state), so `open` means actionable, apart from
+    a case closed after its last evaluation with a later `closed_at` (filtered here)."""
     return and_(Obligation.state == "open", Obligation.warn_at <= now,
                 or_(Obligation.case_closed_at.is_(None), Obligation.case_closed_at > now,
                     Obligation.rule_id == "ARC-ARCHIVE"))
@@ -62,16 +80,25 @@ def tiles(session: Session, now: datetime, f: BoardFilters, day_start: datetime)
         select(func.sum(sql_case((Obligation.due_at >= now, 1), else_=0)),
                func.sum(sql_case((Obligation.due_at < now, 1), else_=0)))
         .where(*conds, _actionable(now))).one()
-    breached = session.execute(
-        select(func.sum(sql_case((Obligation.due_at >= day_start, 1), else_=0)), func.count())
-        .where(*conds, Obligation.due_at >= week_start, Obligation.due_at < now, _breached(now))).one()
-    open_cases = session.scalar(
-        select(func.count()).select_from(Case).where(
-            Case.acceptance == "accepted", Case.received_at <= now,
-            or_(Case.closed_at.is_(None), Case.closed_at > now), *_case_conds(session, f)))
-    return {"open_cases": int(open_cases or 0), "at_risk": int(actionable[0] or 0),
-            "overdue_open": int(actionable[1] or 0), "breached_today": int(breached[0] or 0),
-            "breached_7d": int(breached[1] or 0)}
+    today = sum(n for (n,) in _count_breached(session, conds, day_start, now))
+    week = sum(n for (n,) in _count_breached(session, conds, week_start, now))
+    open_cases = 0
+    for still_open in _still_open(now):
+        q = select(func.count()).select_from(Case).where(
+            still_open, Case.acceptance == "accepted", Case.received_at <= now, *_case_conds(session, f))
+        open_cases += session.scalar(q) or 0
+    return {"open_cases": int(open_cases), "at_risk": int(actionable[0] or 0),
+            "overdue_open": int(actionable[1] or 0), "breached_today": int(today), "breached_7d": int(week)}
+
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
+
+
+def _still_open(now: datetime) -> tuple:
+    """Cases not closed as of now, as two conditions each served by the closed_at index (an OR of the two
+    reads every case). The upper bound on the second makes it a closed range, which SQLite's planner
+    prefers over the received_at range that every such query also has."""
+    return (Case.closed_at.is_(None), and_(Case.closed_at > now, Case.closed_at < FAR_FUTURE))
 
 
 def _case_conds(session: Session, f: BoardFilters) -> list:
@@ -90,18 +117,18 @@ def _case_conds(session: Session, f: BoardFilters) -> list:
 def compliance(session: Session, now: datetime, f: BoardFilters, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Per deadline rule, among obligations due in [start, min(end, now)): met on time vs. breached."""
     stop = min(end, now)
-    q = (select(Obligation.rule_id,
-                func.sum(sql_case((Obligation.state == "met", 1), else_=0)),
-                func.sum(sql_case((_breached(now), 1), else_=0)))
-         .where(*_conds(session, f), Obligation.due_at >= start, Obligation.due_at < stop,
-                Obligation.state.in_(("met", "breached", "open")))
-         .group_by(Obligation.rule_id))
+    conds = _conds(session, f)
+    met_q = (select(Obligation.rule_id, func.count())
+             .where(*conds, Obligation.state == "met", Obligation.due_at >= start, Obligation.due_at < stop)
+             .group_by(Obligation.rule_id))
+    met = dict(session.execute(met_q).all())
+    breached: dict[str, int] = {}
+    for rule_id, n in _count_breached(session, conds, start, stop, Obligation.rule_id):
+        breached[rule_id] = breached.get(rule_id, 0) + n
     out = []
-    for rule_id, met, breached in session.execute(q):
-        met, breached = int(met or 0), int(breached or 0)
-        total = met + breached
-        out.append({"rule_id": rule_id, "met": met, "breached": breached,
-                    "rate": (met / total) if total else None})
+    for rule_id in sorted(set(met) | set(breached)):
+        m, b = int(met.get(rule_id, 0)), int(breached.get(rule_id, 0))
+        out.append({"rule_id": rule_id, "met": m, "breached": b, "rate": (m / (m + b)) if m + b else None})
     return out
 
 
@@ -152,12 +179,10 @@ def breaches_in_period(session: Session, now: datetime, f: BoardFilters, start: 
         weekday = (func.cast(func.strftime("%w", local), type_=Obligation.team_id.type) + 6) % 7
         hour = func.strftime("%H", local)
     stop = min(end, now)
-    q = (select(day.label("day"), weekday.label("weekday"), hour.label("hour"), Obligation.rule_id,
-                Obligation.category, Obligation.channel, func.count().label("n"))
-         .where(*_conds(session, f), Obligation.due_at >= start, Obligation.due_at < stop, _breached(now))
-         .group_by(day, weekday, hour, Obligation.rule_id, Obligation.category, Obligation.channel))
+    rows = _count_breached(session, _conds(session, f), start, stop, day, weekday, hour, Obligation.rule_id,
+                           Obligation.category, Obligation.channel)
     return [{"day": d, "weekday": int(w), "hour": int(h), "rule_id": r, "category": c, "channel": ch, "n": int(n)}
-            for d, w, h, r, c, ch, n in session.execute(q)]
+            for d, w, h, r, c, ch, n in rows]
 
 
 def appeal_risk(session: Session, now: datetime, f: BoardFilters, cutoff: datetime, limit: int = 200) -> list[dict[str, Any]]:
@@ -165,13 +190,16 @@ def appeal_risk(session: Session, now: datetime, f: BoardFilters, cutoff: dateti
     soon take them to the regulator's appeal line (domain notes: no reply within 15 days)."""
     final = (select(Contact.id).where(Contact.case_id == Case.id, Contact.kind == "final", Contact.contact_at <= now)
              .exists())
-    q = (select(Case.case_no, Case.received_at, Case.category, Handler.name.label("handler"),
-                Team.name.label("team"))
-         .join(Handler, Handler.id == Case.handler_id).outerjoin(Team, Team.id == Case.team_id)
-         .where(Case.acceptance == "accepted", Case.received_at <= cutoff,
-                or_(Case.closed_at.is_(None), Case.closed_at > now), ~final, *_case_conds(session, f))
-         .order_by(Case.received_at).limit(limit))
-    return [r._asdict() for r in session.execute(q)]
+    out: list[dict[str, Any]] = []
+    for still_open in _still_open(now):
+        q = (select(Case.case_no, Case.received_at, Case.category, Handler.name.label("handler"),
+                    Team.name.label("team"))
+             .join(Handler, Handler.id == Case.handler_id).outerjoin(Team, Team.id == Case.team_id)
+             .where(still_open, Case.acceptance == "accepted", Case.received_at <= cutoff, ~final,
+                    *_case_conds(session, f))
+             .order_by(Case.received_at).limit(limit))
+        out.extend(r._asdict() for r in session.execute(q))
+    return sorted(out, key=lambda r: r["received_at"])[:limit]
 
 
 def handler_names(session: Session) -> list[str]:

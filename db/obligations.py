@@ -75,12 +75,23 @@ def load_cases(session: Session, case_ids: Sequence[int] | None = None,
     return out
 
 
+def _state(f: Finding, case: dict, evaluated_at: datetime) -> str:
+    """How the finding is stored. A deadline already missed on a case that was closed when evaluated can
+    only change if the case's data changes, which re-evaluates it: store it as breached for good, so that
+    the board's "open" obligations are only those someone can still act on."""
+    state = f.state
+    if (state == "open" and f.due_at is not None and f.due_at < evaluated_at and f.rule_id != "ARC-ARCHIVE"
+            and case["closed_at"] is not None and case["closed_at"] <= evaluated_at):
+        return "breached"
+    return state
+
+
 def _rows(findings: Sequence[Finding], by_no: dict[str, dict], evaluated_at: datetime, key: str) -> list[dict]:
     out = []
     for f in findings:
         c = by_no[f.case_no]
         out.append({
-            "case_id": c["id"], "rule_id": f.rule_id, "clause": f.clause, "state": f.state,
+            "case_id": c["id"], "rule_id": f.rule_id, "clause": f.clause, "state": _state(f, c, evaluated_at),
             "due_at": f.due_at, "warn_at": f.warn_at, "fulfilled_at": f.fulfilled_at,
             "detail": f.outcome, "evidence": json.dumps(f.evidence, ensure_ascii=False) if f.evidence else None,
             "rules_version": key, "evaluated_at": evaluated_at,
