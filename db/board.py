@@ -35,15 +35,7 @@ def _conds(session: Session, f: BoardFilters) -> list:
     # rule filter is left out: it would only tempt the planner into the (rule_id, state) index.
     rules = set(f.rules or DEADLINE_RULES)
     conds = [] if rules >= set(DEADLINE_RULES) else [Obligation.rule_id.in_(sorted(rules))]
-    if f.teams:
-        conds.append(Obligation.team_id.in_(_ids(session, Team, f.teams)))
-    if f.handlers:
-        conds.append(Obligation.handler_id.in_(_ids(session, Handler, f.handlers)))
-    if f.categories:
-        conds.append(Obligation.category.in_(list(f.categories)))
-    if f.channels:
-        conds.append(Obligation.channel.in_(list(f.channels)))
-    return conds
+    return conds + _where(session, f, Obligation)
 
 
 def _breached(now: datetime):
@@ -102,15 +94,20 @@ def _still_open(now: datetime) -> tuple:
 
 
 def _case_conds(session: Session, f: BoardFilters) -> list:
+    return _where(session, f, Case)
+
+
+def _where(session: Session, f: BoardFilters, model) -> list:
+    """Team, handler, category and channel filters on cases or on obligations (which carry copies)."""
     conds = []
     if f.teams:
-        conds.append(Case.team_id.in_(_ids(session, Team, f.teams)))
+        conds.append(model.team_id.in_(_ids(session, Team, f.teams)))
     if f.handlers:
-        conds.append(Case.handler_id.in_(_ids(session, Handler, f.handlers)))
+        conds.append(model.handler_id.in_(_ids(session, Handler, f.handlers)))
     if f.categories:
-        conds.append(Case.category.in_(list(f.categories)))
+        conds.append(model.category.in_(list(f.categories)))
     if f.channels:
-        conds.append(Case.channel.in_(list(f.channels)))
+        conds.append(model.channel.in_(list(f.channels)))
     return conds
 
 

@@ -13,7 +13,7 @@ from services import board as view
 from services.config import local_zone
 from services.timeutil import fmt_local, to_local
 from services.vocab import ENUMS, label
-from ui.common import db, exact_now, lang, teams, tr
+from ui.common import as_of, db, lang, teams, tr
 from ui.auth import guard
 
 guard("board")
@@ -70,7 +70,7 @@ def board_data(f: q.BoardFilters, now: datetime, start: datetime, end: datetime,
 
 @st.fragment(run_every=timedelta(seconds=int(refresh)))
 def live_board() -> None:
-    now = exact_now()
+    now = as_of()
     now_local = to_local(now)
     cutoff = view.appeal_cutoff(now_local, int(appeal_days), int(appeal_warn), appeal_unit)
     offset = now_local.utcoffset().total_seconds() / 3600

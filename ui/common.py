@@ -24,19 +24,12 @@ def tr(key: str, **values: object) -> str:
 
 
 def as_of() -> datetime:
-    """The sidebar's "as of" instant: the current minute in live mode, else the chosen local time."""
+    """The sidebar's "as of" instant: the current time in live mode, else the chosen local time."""
     if st.session_state.get("app_live", True):
-        return datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        return datetime.now(timezone.utc).replace(microsecond=0)
     day = st.session_state.get("app_as_of_date") or datetime.now(local_zone()).date()
     clock = st.session_state.get("app_as_of_time") or time(9, 0)
     return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
-
-
-def exact_now() -> datetime:
-    """Like as_of(), but to the second in live mode (countdowns on the live board)."""
-    if st.session_state.get("app_live", True):
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    return as_of()
 
 
 def teams() -> list[str]:
@@ -59,13 +52,6 @@ def db_errors() -> Iterator[None]:
 @contextmanager
 def db() -> Iterator[Session]:
     """A database session; an unreachable or busy database becomes a clear message, not a traceback."""
-    try:
-        with session_scope() as session:
-            yield session
-    except DatabaseUnavailable as exc:
-        st.error(tr("db.down", error=str(exc)))
-        st.stop()
-    except Busy as exc:
-        st.warning(str(exc))
-        st.stop()
+    with db_errors(), session_scope() as session:
+        yield session
 
