@@ -141,7 +141,7 @@ def store_contacts(session: Session, rows: list[dict[str, Any]], ids: dict[str, 
         new.append({"case_id": key[0], "contact_at": r["contact_at"], "kind": r["kind"],
                     "channel": r.get("channel"), "note": r.get("note")})
     for chunk in _chunks(new):
-        session.execute(insert(Contact), list(chunk))
+        session.execute(insert(Contact.__table__), list(chunk))  # Core executemany: one round trip per chunk
     return len(new), len(rows) - len(new), {n["case_id"] for n in new}
 
 

@@ -43,7 +43,10 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is timezone.utc:  # the common case (everything inside the product is UTC): no conversion
+            return value.replace(tzinfo=None)
+        if zone is None:
             raise ValueError("naive datetime given to a UTC column; attach a zone first")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 

@@ -108,7 +108,7 @@ def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], 
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
     rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
     for i in range(0, len(rows), 20000):
-        session.execute(insert(Obligation), rows[i:i + 20000])
+        session.execute(insert(Obligation.__table__), rows[i:i + 20000])  # Core executemany, not per-row ORM
     return len(rows)
 
 
@@ -120,7 +120,8 @@ def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None =
     now = now or datetime.now(timezone.utc)
     th = th or thresholds(session)
     cases = load_cases(session, case_ids)
-    return store(session, cases, evaluate(cases, now, th), now, th)
+    findings = evaluate_parallel(cases, now, th) if len(cases) > 20000 else evaluate(cases, now, th)
+    return store(session, cases, findings, now, th)
 
 
 def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds | None = None,
