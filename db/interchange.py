@@ -190,36 +190,43 @@ class ParsedRows:
 
 
 def parse_rows(table: Table, columns: dict[str, tuple[str, str, bool]], zone: ZoneInfo | None = None) -> ParsedRows:
-    """Type every cell; a row with any problem is left out of `rows` and every problem is listed."""
+    """Type every cell; a row with any problem is left out of `rows` and every problem is listed.
+
+    Works column by column (one parser per column over a plain list) rather than row by row over dicts:
+    a 100k-row export has millions of cells, and per-cell dictionary traffic was most of the time.
+    """
     parsers = _parsers(zone)
-    present = list(table.frame.columns)
-    specs = [(c, parsers[columns[c][1]], columns[c][2], table.original_headers[c]) for c in present]
-    rows: list[dict[str, Any]] = []
+    frame = table.frame
+    n = len(frame)
+    keys = frame["case_no"].tolist() if "case_no" in frame.columns else [""] * n
     problems: list[Problem] = []
     bad: set[int] = set()
-    records = table.frame.to_dict("records")
-    for index, record in enumerate(records):
-        line = index + 2
-        row: dict[str, Any] = {"_line": line}
-        row_ok = True
-        key = record.get("case_no", "")
-        for column, parse, required, header in specs:
-            text = record[column]
+    typed: dict[str, list[Any]] = {}
+    for column in frame.columns:
+        kind, required = columns[column][1], columns[column][2]
+        header = table.original_headers[column]
+        values = frame[column].tolist()
+        parse = parsers[kind]
+        out: list[Any] = [None] * n
+        for i, text in enumerate(values):
             if text == "":
                 if required:
-                    problems.append(Problem(table.name, line, header, "required value is empty", key))
-                    row_ok = False
-                row[column] = None
+                    problems.append(Problem(table.name, i + 2, header, "required value is empty", keys[i]))
+                    bad.add(i + 2)
+                continue
+            if kind == "text":
+                out[i] = text
                 continue
             try:
-                row[column] = parse(text)
+                out[i] = parse(text)
             except ValueError as exc:
-                problems.append(Problem(table.name, line, header, str(exc), key))
-                row_ok = False
-        if row_ok:
-            rows.append(row)
-        else:
-            bad.add(line)
+                problems.append(Problem(table.name, i + 2, header, str(exc), keys[i]))
+                bad.add(i + 2)
+        typed[column] = out
+    names = list(typed)
+    rows = [dict(zip(names, values), _line=i + 2)
+            for i, values in enumerate(zip(*typed.values())) if i + 2 not in bad]
+    problems.sort(key=lambda p: p.line)
     return ParsedRows(rows, problems, bad)
 
 

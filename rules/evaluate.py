@@ -120,9 +120,23 @@ def flags(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.status]
 
 
-def _worker(args: tuple[list[dict], datetime, Thresholds]) -> list[Finding]:
-    cases, now, thresholds = args
-    return evaluate(cases, now, thresholds, engine=_process_engine())
+_SHARED_CASES: Sequence[dict] = ()
+
+
+def _pack(f: Finding) -> tuple:
+    ts = lambda d: None if d is None else int(d.timestamp())  # noqa: E731
+    return (f.case_no, f.rule_id, f.outcome, ts(f.due_at), ts(f.warn_at), ts(f.fulfilled_at), f.evidence or None)
+
+
+def _unpack(t: tuple) -> Finding:
+    return Finding(t[0], t[1], t[2], _dt(t[3]), _dt(t[4]), _dt(t[5]), t[6] or {})
+
+
+def _worker(args: tuple[int, int, datetime, Thresholds]) -> list[tuple]:
+    """Runs in a forked worker: the cases are inherited from the parent (not pickled), and findings go
+    back as plain tuples of numbers and strings (cheap to pickle)."""
+    start, stop, now, thresholds = args
+    return [_pack(f) for f in evaluate(_SHARED_CASES[start:stop], now, thresholds, engine=_process_engine())]
 
 
 _engine_in_worker: RuleEngine | None = None
@@ -136,18 +150,23 @@ def _process_engine() -> RuleEngine:
 
 
 def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
-                      workers: int | None = None, chunk: int = 20000) -> list[Finding]:
-    """The same as `evaluate`, spread over worker processes (for bulk jobs: one engine per process)."""
+                      workers: int | None = None, chunk: int = 25000) -> list[Finding]:
+    """The same as `evaluate`, spread over forked worker processes (bulk jobs: one engine per process)."""
+    global _SHARED_CASES
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers <= 1 or len(cases) <= chunk:
         return evaluate(cases, now, thresholds)
-    parts = [(list(cases[i:i + chunk]), now, thresholds) for i in range(0, len(cases), chunk)]
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork")
-    out: list[Finding] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        for part in pool.map(_worker, parts):
-            out.extend(part)
+    _SHARED_CASES = cases
+    try:
+        parts = [(i, min(i + chunk, len(cases)), now, thresholds) for i in range(0, len(cases), chunk)]
+        ctx = multiprocessing.get_context("fork")
+        out: list[Finding] = []
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for part in pool.map(_worker, parts):
+                out.extend(_unpack(t) for t in part)
+    finally:
+        _SHARED_CASES = ()
     out.sort(key=lambda f: (f.case_no, f.rule_id))
     return out

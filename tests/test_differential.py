@@ -138,3 +138,16 @@ def test_engine_is_correct_with_four_threads_sharing_it():
     assert not errors
     for k in range(4):
         assert results[k] == reference_view(batches[k], now, Thresholds())
+
+
+def test_parallel_evaluation_gives_the_same_findings():
+    from rules.evaluate import evaluate_parallel
+
+    batch = random_cases(4000, 21)
+    now = T0 + timedelta(days=4)
+
+    def key(f):
+        return (f.case_no, f.rule_id, f.outcome, f.due_at, f.warn_at, f.fulfilled_at, f.evidence)
+
+    single = [key(f) for f in evaluate(batch, now)]
+    assert [key(f) for f in evaluate_parallel(batch, now, workers=2, chunk=700)] == single
