@@ -42,7 +42,7 @@ def build(url: str, n: int) -> None:
         with timed(f"build: cases {start:,}-{start + size:,} generated, stored and evaluated", size, "cases"):
             cases, contacts = generate(size, 100 + start // CHUNK, NOW, start=start)
             with session_scope(url) as s:
-                ids, _a, _u = store_cases(s, cases, list(CASE_COLUMNS))
+                ids, _a, _u, _c = store_cases(s, cases, list(CASE_COLUMNS))
                 store_contacts(s, contacts, ids)
                 reevaluate(s, [ids[c["case_no"]] for c in cases], NOW)
 

@@ -34,6 +34,7 @@ CHUNK = 5000
 class ImportReport:
     cases_added: int = 0
     cases_updated: int = 0
+    cases_unchanged: int = 0
     contacts_added: int = 0
     contacts_unchanged: int = 0
     problems: list[ix.Problem] = field(default_factory=list)
@@ -48,7 +49,7 @@ class ImportReport:
         return not self.problems
 
     def summary(self) -> str:
-        head = (f"cases: {self.cases_added} added, {self.cases_updated} updated; "
+        head = (f"cases: {self.cases_added} added, {self.cases_updated} updated, {self.cases_unchanged} unchanged; "
                 f"contacts: {self.contacts_added} added, {self.contacts_unchanged} already present")
         if not self.written:
             head = "nothing was written"
@@ -78,18 +79,27 @@ def _chunks(seq: Sequence, size: int = CHUNK):
         yield seq[i:i + size]
 
 
-def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str]) -> tuple[dict[str, int], int, int]:
-    """Insert new case numbers, update known ones (only the columns the file has). Returns case_no -> id."""
+def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str]
+                ) -> tuple[dict[str, int], int, int, set[int]]:
+    """Insert new case numbers, update known ones whose values differ (only the columns the file has).
+
+    Returns case_no -> id, the numbers added and updated, and the ids of the cases that changed. A
+    scheduler re-importing the latest export every few minutes mostly sends rows that are already stored
+    as they are: those are neither rewritten nor re-evaluated."""
     teams = _lookup_ids(session, Team, {r["team"] for r in rows if r.get("team")}) if "team" in present else {}
     handler_team: dict[str, int | None] = {}
     for r in rows:
         handler_team.setdefault(r["handler"], teams.get(r.get("team") or ""))
     handlers = _lookup_ids(session, Handler, set(handler_team), lambda n: {"team_id": handler_team[n]})
-    existing: dict[str, int] = {}
-    for chunk in _chunks([r["case_no"] for r in rows]):
-        existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
-
     data_cols = [c for c in present if c not in ("handler", "team")]
+    compare = data_cols + ["handler_id"] + (["team_id"] if "team" in present else [])
+    existing: dict[str, int] = {}
+    stored: dict[str, tuple] = {}
+    for chunk in _chunks([r["case_no"] for r in rows]):
+        q = select(Case.case_no, Case.id, *[getattr(Case, c) for c in compare]).where(Case.case_no.in_(chunk))
+        for row in session.execute(q):
+            existing[row[0]] = row[1]
+            stored[row[0]] = tuple(row[2:])
     now = datetime.now(timezone.utc)
 
     def values(r: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +113,8 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
     for r in rows:
         v = values(r)
         if r["case_no"] in existing:
+            if tuple(v[c] for c in compare) == stored[r["case_no"]]:
+                continue  # already stored exactly like this
             v["_id"] = existing[r["case_no"]]
             v["updated_at"] = now
             upd_rows.append(v)
@@ -123,7 +135,8 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
             session.execute(insert(table), list(chunk))
         for chunk in _chunks([v["case_no"] for v in new_rows]):
             existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
-    return existing, len(new_rows), len(upd_rows)
+    changed = {v["_id"] for v in upd_rows} | {existing[v["case_no"]] for v in new_rows}
+    return existing, len(new_rows), len(upd_rows), changed
 
 
 def store_contacts(session: Session, rows: list[dict[str, Any]], ids: dict[str, int]) -> tuple[int, int, set[int]]:
@@ -204,8 +217,9 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
         ids: dict[str, int] = {}
         if cases_parsed is not None and cases_parsed.rows:
             present = list(tables["cases"].frame.columns)
-            ids, report.cases_added, report.cases_updated = store_cases(session, cases_parsed.rows, present)
-            touched.update(ids[r["case_no"]] for r in cases_parsed.rows)
+            ids, report.cases_added, report.cases_updated, changed_cases = store_cases(session, cases_parsed.rows, present)
+            report.cases_unchanged = len(cases_parsed.rows) - report.cases_added - report.cases_updated
+            touched.update(changed_cases)
         if contacts_parsed is not None and contacts_parsed.rows:
             need = {r["case_no"] for r in contacts_parsed.rows} - set(ids)
             for chunk in _chunks(sorted(need)):
@@ -217,6 +231,7 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
         record(session, actor, "import", "cases",
                ", ".join(t.name for t in tables.values()), None,
                {"cases_added": report.cases_added, "cases_updated": report.cases_updated,
+                "cases_unchanged": report.cases_unchanged,
                 "contacts_added": report.contacts_added, "rejected_rows": len(report.problems),
                 "partial": partial})
         step("commit", 0.95)

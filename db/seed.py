@@ -262,7 +262,7 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
     cases, contacts = generate(n, seed_value, now)
     with session_scope(url) as session:
         exclusive(session, "import")
-        ids, _added, _updated = store_cases(session, cases, list(CASE_COLUMNS))
+        ids, _added, _updated, _changed = store_cases(session, cases, list(CASE_COLUMNS))
         added, _same, _changed = store_contacts(session, contacts, ids)
         reevaluate_all(session, now, progress=progress)
     return len(cases), added

@@ -51,7 +51,7 @@ def test_import_good_files_exit_0_and_store_them(db_url, tmp_path, capsys):
     contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C1")])
     code, out, err = run(capsys, "import", str(cases), "--contacts", str(contacts))
     assert code == 0, err
-    assert "cases: 2 added, 0 updated; contacts: 1 added" in out
+    assert "cases: 2 added, 0 updated, 0 unchanged; contacts: 1 added" in out
     assert cases_in(db_url) == 2
 
 
