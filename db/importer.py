@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db import interchange as ix
 from db.audit import record
+from db.bulk import insert_rows
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.obligations import reevaluate
@@ -130,9 +131,7 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
             session.connection().execute(stmt, list(chunk))
     if new_rows:
         all_cols = [c.name for c in table.columns if c.name != "id"]
-        full = [{c: v.get(c) for c in all_cols} for v in new_rows]
-        for chunk in _chunks(full):
-            session.execute(insert(table), list(chunk))
+        insert_rows(session, table, [{c: v.get(c) for c in all_cols} for v in new_rows])
         for chunk in _chunks([v["case_no"] for v in new_rows]):
             existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
     changed = {v["_id"] for v in upd_rows} | {existing[v["case_no"]] for v in new_rows}
@@ -153,8 +152,7 @@ def store_contacts(session: Session, rows: list[dict[str, Any]], ids: dict[str, 
         have.add(key)
         new.append({"case_id": key[0], "contact_at": r["contact_at"], "kind": r["kind"],
                     "channel": r.get("channel"), "note": r.get("note")})
-    for chunk in _chunks(new):
-        session.execute(insert(Contact.__table__), list(chunk))  # Core executemany: one round trip per chunk
+    insert_rows(session, Contact.__table__, new)
     return len(new), len(rows) - len(new), {n["case_id"] for n in new}
 
 

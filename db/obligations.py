@@ -11,10 +11,11 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
+from db.bulk import insert_rows
 from db.models import Case, Contact, Obligation, Setting
 from rules.catalogue import RULES_VERSION
 from rules.evaluate import Finding, evaluate, evaluate_parallel
@@ -107,8 +108,7 @@ def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], 
     for chunk in _chunks([c["id"] for c in cases]):
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
     rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
-    for i in range(0, len(rows), 20000):
-        session.execute(insert(Obligation.__table__), rows[i:i + 20000])  # Core executemany, not per-row ORM
+    insert_rows(session, Obligation.__table__, rows)
     return len(rows)
 
 

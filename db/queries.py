@@ -9,7 +9,7 @@ from typing import Any, Sequence
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Case, Contact, Handler, Obligation, Team
+from db.models import Case, Handler, Obligation, Team
 from db.obligations import flag_condition, live_status
 
 
