@@ -10,24 +10,36 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Boolean, Table, insert
 from sqlalchemy.orm import Session
 
 CHUNK = 20000
 UTC = timezone.utc
 
 
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
+def _instant(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a zone first")
-        if value.tzinfo is not UTC:
-            value = value.astimezone(UTC)
-        return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-                f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
-    if isinstance(value, bool):
-        return int(value)
-    return value
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _converters(table: Table, columns: Sequence[str]) -> list[Any]:
+    """Per column: how to turn a Python value into what SQLAlchemy would have stored (None: as it is)."""
+    from db.models import UTCDateTime
+
+    out: list[Any] = []
+    for name in columns:
+        kind = table.c[name].type
+        out.append(_instant if isinstance(kind, UTCDateTime) else _flag if isinstance(kind, Boolean) else None)
+    return out
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -39,9 +51,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             session.execute(insert(table), list(rows[i:i + CHUNK]))
         return
     columns = list(rows[0])
-    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-           f'VALUES ({", ".join("?" for _ in columns)})')
     conn = session.connection()
+    plain = [c for c, conv in zip(columns, _converters(table, columns)) if conv is None]
+    converted = [(c, conv) for c, conv in zip(columns, _converters(table, columns)) if conv is not None]
+    ordered = plain + [c for c, _ in converted]
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in ordered)}) '
+           f'VALUES ({", ".join("?" for _ in ordered)})')
     for i in range(0, len(rows), CHUNK):
-        params = [tuple(_sqlite_value(r[c]) for c in columns) for r in rows[i:i + CHUNK]]
+        params = [tuple([r[c] for c in plain] + [conv(r[c]) for c, conv in converted]) for r in rows[i:i + CHUNK]]
         conn.exec_driver_sql(sql, params)
