@@ -1,17 +1,21 @@
 """Case detail: every field, the contact timeline, the Appendix A flow and the case's flags."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import altair as alt
 import streamlit as st
 
-from db.queries import case_obligations, case_record
-from services.timeutil import fmt_local
-from services.views import flags_table, flow_stages, timeline_frame
-from services.vocab import CASE_COLUMNS, label
-from ui.common import as_of, db, lang, md, tr
 from db.audit import record as audit_record
+from db.edits import EditRefused, add_contact
+from db.queries import case_obligations, case_record
+from services.config import local_zone
 from services.privacy import mask_name, mask_phone
+from services.timeutil import fmt_local, to_local
+from services.views import flags_table, flow_stages, timeline_frame
+from services.vocab import CASE_COLUMNS, ENUMS, label
 from ui.auth import actor, allowed, guard
+from ui.common import as_of, db, lang, md, tr
 
 guard("detail")
 
@@ -102,6 +106,33 @@ half = (len(rows) + 1) // 2
 c1, c2 = st.columns(2)
 c1.dataframe(rows[:half], hide_index=True, width="stretch")
 c2.dataframe(rows[half:], hide_index=True, width="stretch")
+
+version_key = f"detail_version_{record['case_no']}"
+st.session_state.setdefault(version_key, record["version"])  # the version this page was loaded with
+if allowed("edit_case"):
+    with st.form("detail_add_contact", clear_on_submit=True):
+        st.markdown(f"#### {tr('edit.title')}")
+        c1, c2, c3, c4 = st.columns(4)
+        now_local = to_local(now)
+        day = c1.date_input(tr("edit.date"), value=now_local.date(), key="edit_date")
+        clock = c2.time_input(tr("edit.time"), value=now_local.time().replace(second=0, microsecond=0), key="edit_time")
+        kind = c3.selectbox(tr("edit.kind"), list(ENUMS["contact_kind"]), key="edit_kind",
+                            format_func=lambda v: label("contact_kind", v, L))
+        channel = c4.selectbox(tr("edit.channel"), list(ENUMS["contact_channel"]), key="edit_channel",
+                               format_func=lambda v: label("contact_channel", v, L))
+        note = st.text_input(tr("edit.note"), key="edit_note", max_chars=500)
+        if st.form_submit_button(tr("edit.save")):
+            at = datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
+            try:
+                with db() as session:
+                    add_contact(session, record["case_no"], st.session_state[version_key], at, kind, channel,
+                                note, actor())
+            except EditRefused as exc:
+                st.error(tr("edit.refused", error=str(exc)))
+            else:
+                st.session_state.pop(version_key, None)
+                st.success(tr("edit.saved"))
+                st.rerun()
 
 with st.expander(tr("detail.obligations")):
     st.dataframe(flags_table(obligations, now, L, only_flags=False), hide_index=True, width="stretch")

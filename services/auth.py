@@ -20,6 +20,7 @@ ACTIONS = {
     "import": {"team_lead", "admin"},
     "save_thresholds": {"admin"},
     "unmask": {"team_lead", "admin"},
+    "edit_case": {"team_lead", "admin"},
     "manage_users": {"admin"},
 }
 

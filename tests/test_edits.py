@@ -1,0 +1,97 @@
+"""Recording a contact in the app: one transaction with its audit row and re-evaluation, and a second
+writer working from an outdated page is refused (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from db.audit import search
+from db.edits import EditRefused, StaleEdit, add_contact
+from db.importer import import_files
+from db.models import Case, Contact, Obligation
+from db.session import session_scope
+from tests.apptest import signed_in
+from tests.helpers import case_row, write_csv
+
+SH = timezone(timedelta(hours=8))
+
+
+@pytest.fixture
+def one_case(db_url, tmp_path):
+    received = datetime.now(SH) - timedelta(hours=3)  # the contacts below lie 20-30 minutes ago
+    rows = [case_row("E-1", received_at=received.strftime("%Y-%m-%d %H:%M:%S"), promised_reply_at="")]
+    assert import_files(write_csv(tmp_path / "cases.csv", rows)).ok
+    return db_url
+
+
+def version(url):
+    with session_scope(url) as s:
+        return s.scalar(select(Case.version).where(Case.case_no == "E-1"))
+
+
+def test_a_recorded_contact_is_stored_audited_and_re_evaluated(one_case):
+    at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    with session_scope(one_case) as s:
+        add_contact(s, "E-1", version(one_case), at, "first", "phone", "已致电", actor="lead")
+    with session_scope(one_case) as s:
+        state = s.scalar(select(Obligation.state).join(Case, Case.id == Obligation.case_id)
+                         .where(Case.case_no == "E-1", Obligation.rule_id == "SLA-FIRST-CONTACT"))
+        assert state == "met"
+        assert [e["actor"] for e in search(s, action="add_contact")] == ["lead"]
+    assert version(one_case) == 2
+
+
+def test_a_second_writer_with_an_outdated_version_is_refused_and_nothing_is_written(one_case):
+    loaded = version(one_case)
+    at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    with session_scope(one_case) as s:
+        add_contact(s, "E-1", loaded, at, "first", "phone", None, actor="lead-a")
+    with pytest.raises(StaleEdit, match="changed by someone else"):
+        with session_scope(one_case) as s:
+            add_contact(s, "E-1", loaded, at + timedelta(minutes=1), "progress", "sms", None, actor="lead-b")
+    with session_scope(one_case) as s:
+        assert s.scalar(select(func.count()).select_from(Contact)) == 1
+        assert [e["actor"] for e in search(s, action="add_contact")] == ["lead-a"]
+
+
+@pytest.mark.parametrize("delta, message", [(timedelta(hours=-5), "before the case was received"),
+                                            (timedelta(hours=2), "in the future")])
+def test_impossible_contact_times_are_refused(one_case, delta, message):
+    with pytest.raises(EditRefused, match=message), session_scope(one_case) as s:
+        add_contact(s, "E-1", version(one_case), datetime.now(timezone.utc) + delta, "first", "phone", None, "x")
+
+
+def test_the_case_page_records_a_contact_and_tells_a_stale_second_writer(one_case):
+    at = signed_in("team_lead", detail_case_no="E-1")
+    at.run()
+    at.switch_page("pages/case_detail.py").run()
+    assert not at.exception, at.exception
+    other = signed_in("team_lead", detail_case_no="E-1")  # a colleague with the same case open
+    other.run()
+    other.switch_page("pages/case_detail.py").run()
+    first = (datetime.now(SH) - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    at.selectbox(key="edit_kind").set_value("first")
+    at.date_input(key="edit_date").set_value(first.date())
+    at.time_input(key="edit_time").set_value(first.time())
+    at.form_submit_button(key="FormSubmitter:detail_add_contact-保存联系记录").click().run()
+    assert not at.exception, at.exception
+    later = first + timedelta(minutes=10)
+    other.selectbox(key="edit_kind").set_value("progress")
+    other.date_input(key="edit_date").set_value(later.date())
+    other.time_input(key="edit_time").set_value(later.time())
+    other.form_submit_button(key="FormSubmitter:detail_add_contact-保存联系记录").click().run()
+    assert not other.exception, other.exception
+    assert any("changed by someone else" in e.value for e in other.error)
+    with session_scope(one_case) as s:
+        assert list(s.scalars(select(Contact.kind))) == ["first"]
+
+
+def test_inspectors_cannot_record_contacts(one_case):
+    at = signed_in("inspector", detail_case_no="E-1")
+    at.run()
+    at.switch_page("pages/case_detail.py").run()
+    assert not at.exception, at.exception
+    assert not [f for f in at.get("form") if getattr(f, "id", "") == "detail_add_contact"]
+    assert not at.get("form_submit_button")
