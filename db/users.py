@@ -81,6 +81,21 @@ def authenticate(username: str, password: str, now: datetime | None = None, url:
     return outcome
 
 
+def account_for_identity(email: str | None, url: str | None = None) -> Account:
+    """Single sign-on (st.login with an OIDC provider): the identity's e-mail must be the user name of an
+    active account here, which decides the role. The provider proves who it is; this product decides
+    what they may do."""
+    from db.session import session_scope
+
+    if not email:
+        raise LoginRefused("单点登录未提供邮箱，无法确定账号")
+    with session_scope(url) as session:
+        user = session.scalar(select(User).where(User.username == email.strip().lower()))
+        if user is None or not user.active:
+            raise LoginRefused(f"{email} 没有可用的账号，请联系系统管理员开通")
+        return Account(user.username, user.display_name, user.role)
+
+
 def list_users(session: Session) -> list[dict]:
     return [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active}
             for u in session.scalars(select(User).order_by(User.username))]

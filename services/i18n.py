@@ -27,6 +27,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.username": ("用户名", "User name"),
     "auth.password": ("密码", "Password"),
     "auth.login": ("登录", "Sign in"),
+    "auth.sso": ("使用单位统一身份登录", "Sign in with the company's single sign-on"),
     "auth.logout": ("退出登录", "Sign out"),
     "auth.signed_in": ("{name}（{role}）", "{name} ({role})"),
     "auth.expired": ("长时间未操作，已自动退出，请重新登录。", "You were signed out after a period of inactivity. Please sign in again."),

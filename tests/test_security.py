@@ -118,3 +118,38 @@ def test_masking_and_neutralising():
     assert [neutralise_cell(v) for v in ("=1+1", "+86", "-2", "@SUM(A1)", "正常", 5)] == [
         "'=1+1", "'+86", "'-2", "'@SUM(A1)", "正常", 5]
     assert escape_markdown("![x](http://evil/a.png)") == "\\!\\[x\\]\\(http\\://evil/a\\.png\\)"
+
+
+def test_single_sign_on_maps_an_e_mail_to_an_active_account(db_url):
+    from db.users import account_for_identity, set_active
+
+    with session_scope(db_url) as s:
+        create_user(s, "zhou@operator.cn", "周", "manager", "irrelevant-for-sso", actor="t")
+    assert account_for_identity("Zhou@Operator.cn ").role == "manager"
+    with pytest.raises(LoginRefused, match="没有可用的账号"):
+        account_for_identity("stranger@example.com")
+    with pytest.raises(LoginRefused, match="未提供邮箱"):
+        account_for_identity(None)
+    with session_scope(db_url) as s:
+        set_active(s, "zhou@operator.cn", False, actor="admin")
+    with pytest.raises(LoginRefused):
+        account_for_identity("zhou@operator.cn")
+
+
+def test_without_auth_secrets_no_single_sign_on_button_is_offered(sqlite_url):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.apptest import APP
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.button if b.key == "login_sso"]
+    assert at.text_input(key="login_username") is not None
+    sso = AppTest.from_file(APP, default_timeout=60)
+    sso.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
+                           "client_id": "c", "client_secret": "x",
+                           "server_metadata_url": "https://idp.invalid/.well-known/openid-configuration"}
+    sso.run()
+    assert not sso.exception, sso.exception
+    assert [b.label for b in sso.button if b.key == "login_sso"] == ["使用单位统一身份登录"]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import streamlit as st
 
 from db.session import DatabaseUnavailable
-from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, authenticate
+from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, authenticate
 from services.auth import may, may_open, role_label
 from services.i18n import t
 
@@ -59,6 +59,29 @@ def guard(page: str) -> None:
 
 def logout() -> None:
     st.session_state.pop(KEY, None)
+    if sso_configured() and st.user.get("is_logged_in"):
+        st.logout()
+
+
+def sso_configured() -> bool:
+    """OIDC sign-in is offered only when `[auth]` is configured in .streamlit/secrets.toml."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _sso_session(lang: str) -> None:
+    """After st.login() returned from the provider: map the identity to an account of ours."""
+    try:
+        account = account_for_identity(st.user.get("email"))
+    except LoginRefused as exc:
+        st.error(str(exc))
+        return
+    now = datetime.now(timezone.utc)
+    st.session_state[KEY] = {"username": account.username, "display_name": account.display_name,
+                             "role": account.role, "since": now, "last_seen": now}
+    st.rerun()
 
 
 def login_page() -> None:
@@ -67,6 +90,11 @@ def login_page() -> None:
     st.caption(t("app.subtitle", lang))
     if st.session_state.pop("auth_expired", False):
         st.info(t("auth.expired", lang))
+    if sso_configured():
+        if st.user.get("is_logged_in"):
+            _sso_session(lang)
+        elif st.button(t("auth.sso", lang), key="login_sso"):
+            st.login()
     with st.form("login_form"):
         username = st.text_input(t("auth.username", lang), key="login_username")
         password = st.text_input(t("auth.password", lang), type="password", key="login_password")
