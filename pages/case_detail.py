@@ -12,8 +12,8 @@ from db.queries import case_obligations, case_record
 from services.config import local_zone
 from services.privacy import mask_name, mask_phone
 from services.timeutil import fmt_local, to_local
-from services.views import flags_table, flow_stages, timeline_frame
-from services.vocab import CASE_COLUMNS, ENUMS, label
+from services.views import case_fields, flags_table, flow_stages, timeline_frame
+from services.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, lang, md, tr
 
@@ -88,20 +88,7 @@ with right:
             st.caption(step["when"])
 
 st.markdown(f"#### {tr('detail.fields')}")
-ENUM_FIELDS = {"channel": "channel", "category": "category", "acceptance": "acceptance",
-               "rejection_reason": "rejection_reason", "satisfaction": "satisfaction"}
-rows = []
-for name, (zh, kind, _req) in CASE_COLUMNS.items():
-    value = record.get(name)
-    if kind == "time":
-        shown = fmt_local(value)
-    elif kind == "bool":
-        shown = "" if value is None else ("是" if value else "否") if L == "zh" else ("yes" if value else "no")
-    elif name in ENUM_FIELDS:
-        shown = label(ENUM_FIELDS[name], value, L)
-    else:
-        shown = "" if value is None else str(value)
-    rows.append({tr("col.column"): zh if L == "zh" else name, "值" if L == "zh" else "Value": shown})
+rows = case_fields(record, L)
 half = (len(rows) + 1) // 2
 c1, c2 = st.columns(2)
 c1.dataframe(rows[:half], hide_index=True, width="stretch")

@@ -14,7 +14,7 @@ from rules.thresholds import THRESHOLD_CLAUSES, Thresholds
 from services.i18n import t
 from services.privacy import mask_name, mask_phone
 from services.timeutil import fmt_local
-from services.vocab import label
+from services.vocab import CASE_COLUMNS, label
 
 STATUS_ORDER = {"breached": 0, "at_risk": 1, "review": 2}
 
@@ -42,6 +42,27 @@ def case_state_label(r: dict[str, Any], lang: str, now: datetime | None = None) 
     if closed is not None and (now is None or closed <= now):
         return t("status.closed", lang)
     return t("status.open", lang)
+
+
+ENUM_FIELDS = {"channel": "channel", "category": "category", "acceptance": "acceptance",
+               "rejection_reason": "rejection_reason", "satisfaction": "satisfaction"}
+
+
+def case_fields(record: dict[str, Any], lang: str = "zh") -> list[dict[str, str]]:
+    """Every interchange field of a case as (label, shown value) rows, times in the local zone."""
+    rows = []
+    for name, (zh, kind, _req) in CASE_COLUMNS.items():
+        value = record.get(name)
+        if kind == "time":
+            shown = fmt_local(value)
+        elif kind == "bool":
+            shown = "" if value is None else (("是" if value else "否") if lang == "zh" else ("yes" if value else "no"))
+        elif name in ENUM_FIELDS:
+            shown = label(ENUM_FIELDS[name], value, lang)
+        else:
+            shown = "" if value is None else str(value)
+        rows.append({t("col.column", lang): zh if lang == "zh" else name, "值" if lang == "zh" else "Value": shown})
+    return rows
 
 
 def flow_stages(record: dict[str, Any], now: datetime, lang: str = "zh") -> list[dict[str, Any]]:

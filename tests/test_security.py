@@ -153,3 +153,17 @@ def test_without_auth_secrets_no_single_sign_on_button_is_offered(sqlite_url):
     sso.run()
     assert not sso.exception, sso.exception
     assert [b.label for b in sso.button if b.key == "login_sso"] == ["使用单位统一身份登录"]
+
+
+def test_case_fields_show_local_times_labels_and_yes_no():
+    from datetime import datetime, timezone
+
+    from services.views import case_fields
+
+    record = {"case_no": "X", "received_at": datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc), "channel": "phone",
+              "items_confirmed": False, "typical": None, "customer_name": "王*"}
+    rows = {r["列"]: r["值"] for r in case_fields(record, "zh")}
+    assert rows["受理时间"] == "2026-03-01 09:00" and rows["受理渠道"] == "电话"
+    assert rows["事项已确认"] == "否" and rows["典型案例"] == "" and rows["客户姓名"] == "王*"
+    en = {r["Column"]: r["Value"] for r in case_fields(record, "en")}
+    assert en["items_confirmed"] == "no" and en["channel"] == "phone"
