@@ -57,6 +57,10 @@ with st.sidebar:
 
 PAGES = [
     ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
+    ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
+    ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
+    ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
+    ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
     ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
     ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
     ("nav.rules", "rules", "pages/rules.py", "page.rules", ":material/rule:"),

@@ -230,3 +230,82 @@ class AuditEntry(Base):
     entity_key: Mapped[Optional[str]] = mapped_column(String(200))
     before: Mapped[Optional[str]] = mapped_column(Text)  # JSON
     after: Mapped[Optional[str]] = mapped_column(Text)  # JSON
+
+
+class Scorecard(Base):
+    """One version of a scorecard (6.3). Versions are never edited: saving a change adds the next version,
+    and every assessment keeps the version it was scored with."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_scorecards_name_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    items: Mapped[str] = mapped_column(Text)  # JSON list of items (see services/scorecard.py)
+    pass_mark: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class SamplingPlan(Base):
+    """A drawn sample: the population's definition, the method, its parameters and the random seed, so the
+    same sample can be drawn again from the same data and defended."""
+
+    __tablename__ = "sampling_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(20))  # regular | calibration
+    method: Mapped[str] = mapped_column(String(20))  # random | stratified | quota | risk
+    params: Mapped[str] = mapped_column(Text)  # JSON: population filters and method parameters
+    seed: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the "as of" instant of the population
+    population_size: Mapped[int] = mapped_column(Integer)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class SampleItem(Base):
+    """One case of a sample assigned to one inspector. A calibration sample gives the same case to several
+    inspectors, one item each. `version` counts saves of the item's assessment (optimistic locking)."""
+
+    __tablename__ = "sample_items"
+    __table_args__ = (UniqueConstraint("plan_id", "case_id", "assignee", name="uq_sample_items_plan_case_assignee"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("sampling_plans.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    assignee: Mapped[str] = mapped_column(String(80), default="", index=True)
+    stratum: Mapped[Optional[str]] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Assessment(Base):
+    """An inspector's scoring of one sampled case against one scorecard version."""
+
+    __tablename__ = "assessments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_item_id: Mapped[int] = mapped_column(ForeignKey("sample_items.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"))
+    inspector: Mapped[str] = mapped_column(String(80))
+    purpose: Mapped[str] = mapped_column(String(20))  # copied from the plan: calibration is kept apart from scores
+    handler_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    team_id: Mapped[Optional[int]] = mapped_column(Integer)
+    score: Mapped[Optional[float]] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    critical_failed: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AssessmentItem(Base):
+    __tablename__ = "assessment_items"
+    __table_args__ = (UniqueConstraint("assessment_id", "item_key", name="uq_assessment_items_assessment_item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(40))
+    clause: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(10))  # pass | fail | na
+    engine_verdict: Mapped[Optional[str]] = mapped_column(String(10))
+    engine_evidence: Mapped[Optional[str]] = mapped_column(Text)
+    reason: Mapped[Optional[str]] = mapped_column(Text)  # why the inspector overrode the engine
+    comment: Mapped[Optional[str]] = mapped_column(Text)

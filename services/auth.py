@@ -13,6 +13,10 @@ PAGES = {
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
     "audit": {"admin"},
+    "sampling": {"inspector", "admin"},
+    "assess": {"inspector", "admin"},
+    "quality": {"inspector", "team_lead", "manager", "admin"},
+    "scorecards": {"inspector", "admin"},
     "users": {"admin"},
 }
 # write or sensitive action -> roles allowed
@@ -22,6 +26,9 @@ ACTIONS = {
     "unmask": {"team_lead", "admin"},
     "edit_case": {"team_lead", "admin"},
     "manage_users": {"admin"},
+    "sample": {"inspector", "admin"},
+    "assess": {"inspector", "admin"},
+    "edit_scorecard": {"admin"},
 }
 
 

@@ -125,6 +125,11 @@ def _live_outcome(o: dict[str, Any]) -> str:
     return o["outcome"]
 
 
+def flag_detail(o: dict[str, Any], now: datetime, lang: str = "zh") -> str:
+    """The plain-language detail of one stored obligation (with its live status) as of `now`."""
+    return explain(o["rule_id"], _live_outcome(o), o["due_at"], o["fulfilled_at"], o["evidence"], now, lang)
+
+
 def flags_table(obligations: Sequence[dict[str, Any]], now: datetime, lang: str = "zh",
                 only_flags: bool = True) -> pd.DataFrame:
     rows = []
@@ -138,8 +143,7 @@ def flags_table(obligations: Sequence[dict[str, Any]], now: datetime, lang: str 
             t("col.clause", lang): o["clause"],
             t("col.status", lang): t(f"status.{status}", lang) if status else t(f"state.{o['state']}", lang),
             t("col.due", lang): fmt_local(o["due_at"]),
-            t("col.detail", lang): explain(o["rule_id"], _live_outcome(o), o["due_at"], o["fulfilled_at"],
-                                           o["evidence"], now, lang),
+            t("col.detail", lang): flag_detail(o, now, lang),
             t("col.explain", lang): rule.explain_zh if lang == "zh" else rule.explain_en,
         })
     return pd.DataFrame(rows)

@@ -1,0 +1,101 @@
+"""Inspection results (the personnel assessment of 6.3) and calibration between inspectors."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import altair as alt
+import streamlit as st
+
+from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
+from services.board import export_xlsx
+from services.config import local_zone
+from services.quality import agreement, by_group, disagreements, labelled, pareto
+from ui.auth import guard
+from ui.common import as_of, db, lang, tr
+
+guard("quality")
+L = lang()
+now = as_of()
+st.title(tr("page.quality"))
+
+today = now.astimezone(local_zone()).date()
+period = st.date_input(tr("qa.period"), value=(today.replace(day=1) - timedelta(days=150), today), key="qr_period")
+if not (isinstance(period, (tuple, list)) and len(period) == 2):
+    st.warning(tr("qa.need_period"))
+    st.stop()
+start = datetime.combine(period[0], time(0), tzinfo=local_zone())
+end = datetime.combine(period[1] + timedelta(days=1), time(0), tzinfo=local_zone())
+
+with db() as session:
+    ensure_default_scorecard(session)
+    titles = {}
+    for card in latest_scorecards(session):
+        titles.update({i["key"]: i["title_zh"] if L == "zh" else i["title_en"] for i in card["items"]})
+    assessed = assessment_rows(session, start, end)
+    items = item_rows(session, assessed["id"].tolist())
+    cal = calibration_rows(session)
+
+handlers = by_group(assessed, items, "handler", L, titles)
+teams = by_group(assessed, items, "team", L, titles)
+failed = pareto(items)
+failed.insert(2, "title", failed["item_key"].map(lambda k: titles.get(k, k)))
+failed_shown = labelled(failed.drop(columns=["item_key"]).rename(columns={"title": "item_key"}), L)
+agree = agreement(cal)
+
+m1, m2, m3 = st.columns(3)
+m1.metric(tr("qa.metric.assessed"), len(assessed))
+m2.metric(tr("qa.metric.mean"), "—" if assessed["score"].dropna().empty else f"{assessed['score'].dropna().mean():.1f}")
+m3.metric(tr("qa.metric.pass_rate"), "—" if assessed.empty else f"{100 * assessed['passed'].mean():.1f}%")
+
+t_handler, t_team, t_pareto, t_cal = st.tabs([tr("qa.tab.handler"), tr("qa.tab.team"), tr("qa.tab.pareto"),
+                                              tr("qa.tab.calibration")])
+with t_handler:
+    if handlers.empty:
+        st.info(tr("qa.no_results"))
+    else:
+        who = st.selectbox(tr("qa.col.handler"), sorted(handlers["handler"].dropna().unique()), key="qr_handler")
+        mine = handlers[handlers["handler"] == who]
+        chart = (alt.Chart(mine).mark_line(point=True)
+                 .encode(x=alt.X("month:O", title=tr("qa.col.month")),
+                         y=alt.Y("mean_score:Q", title=tr("qa.col.mean_score"), scale=alt.Scale(domain=[0, 100])),
+                         tooltip=["month", "mean_score", "pass_rate", "assessed"]).properties(height=220))
+        st.altair_chart(chart, width="stretch")
+        st.dataframe(labelled(handlers, L), hide_index=True, width="stretch")
+with t_team:
+    if teams.empty:
+        st.info(tr("qa.no_results"))
+    else:
+        st.dataframe(labelled(teams, L), hide_index=True, width="stretch")
+with t_pareto:
+    if failed.empty:
+        st.info(tr("qa.no_failed"))
+    else:
+        base = alt.Chart(failed).encode(x=alt.X("clause:N", sort=None, title=tr("qa.col.clause")))
+        bars = base.mark_bar().encode(y=alt.Y("failed:Q", title=tr("qa.col.failed")), tooltip=["title", "failed", "share"])
+        line = base.mark_line(point=True, color="#d62728").encode(
+            y=alt.Y("cumulative:Q", title=tr("qa.col.cumulative"), scale=alt.Scale(domain=[0, 100])))
+        st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent").properties(height=260), width="stretch")
+        st.dataframe(failed_shown, hide_index=True, width="stretch")
+with t_cal:
+    st.caption(tr("qa.calibration_note"))
+    if cal.empty:
+        st.info(tr("qa.no_calibration"))
+    else:
+        st.markdown(f"#### {tr('qa.agreement')}")
+        shown = agree.assign(item_key=agree["item_key"].map(lambda k: titles.get(k, k)))
+        st.dataframe(labelled(shown, L), hide_index=True, width="stretch")
+        st.markdown(f"#### {tr('qa.disagreements')}")
+        diff = disagreements(cal)
+        if diff.empty:
+            st.success(tr("qa.no_disagreement"))
+        else:
+            verdicts = {v: tr(f"qa.verdict.{v}") for v in ("pass", "fail", "na")}
+            people = [c for c in diff.columns if c not in ("case_no", "item_key", "clause")]
+            diff = diff.assign(item_key=diff["item_key"].map(lambda k: titles.get(k, k)),
+                               **{p: diff[p].map(lambda v: verdicts.get(v, "—")) for p in people})
+            st.dataframe(labelled(diff, L), hide_index=True, width="stretch")
+
+sheets = {tr("qa.tab.handler"): labelled(handlers, L), tr("qa.tab.team"): labelled(teams, L),
+          tr("qa.tab.pareto"): failed_shown, tr("qa.tab.calibration"): labelled(agree, L)}
+st.download_button(tr("qa.export"), export_xlsx(sheets), file_name=f"quality-{period[0]:%Y%m%d}-{period[1]:%Y%m%d}.xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="qr_export")

@@ -1,0 +1,145 @@
+"""The inspection pages in Streamlit's AppTest: drawing a sample, assessing a case (and the refusal of a
+second, outdated save), results, scorecard versions, and who may open what."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from db.inspection import assignments, ensure_default_scorecard, load_item, scorecard_versions
+from db.models import Assessment, SamplingPlan
+from db.seed import seed
+from db.session import session_scope
+from db.users import create_user
+from tests.apptest import APP, signed_in
+from tests.test_inspection import YEAR, draw_plan
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@pytest.fixture
+def inspected(sqlite_url):
+    seed(250, 5, NOW, sqlite_url)
+    with session_scope(sqlite_url) as s:
+        for name in ("insp-a", "insp-b"):
+            create_user(s, name, name, "inspector", "pw-123456789", actor="test")
+        card = ensure_default_scorecard(s)
+    return sqlite_url, card
+
+
+def page(path: str, role: str = "inspector", username: str = "insp-a", **state):
+    at = signed_in(role, username=username, **state)
+    at.run()
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_inspector_previews_and_draws_a_stratified_sample(inspected):
+    url, _card = inspected
+    local = NOW + timedelta(hours=8)
+    at = page("pages/sampling.py", smp_period=((local - timedelta(days=400)).date(), local.date()))
+    at.selectbox(key="smp_method").set_value("stratified").run()
+    at.number_input(key="smp_size").set_value(10).run()
+    at.multiselect(key="smp_inspectors").set_value(["insp-a", "insp-b"]).run()
+    at.button(key="smp_preview").click().run()
+    assert not at.exception, at.exception
+    assert at.info[0].value.startswith("总体 ") and "样本" in at.info[0].value
+    at.button(key="smp_draw").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("已保存抽检计划 #1")
+    with session_scope(url) as s:
+        plan = s.scalar(select(SamplingPlan))
+        assert plan.method == "stratified" and plan.created_by == "insp-a"
+        items = assignments(s, plan_id=plan.id)
+    assert len(items) >= 10 and {i["assignee"] for i in items} == {"insp-a", "insp-b"}
+
+
+def test_a_sample_with_no_population_is_explained(inspected):
+    local = NOW + timedelta(hours=8)
+    at = page("pages/sampling.py", smp_period=((local + timedelta(days=5)).date(), (local + timedelta(days=6)).date()))
+    at.button(key="smp_draw").click().run()
+    assert not at.exception, at.exception
+    assert "population is empty" in at.error[0].value
+
+
+def fill_and_save(at, item_id, overrides=None):
+    """Judge every item the engine left open as passed (plus any overrides), then save."""
+    for radio in at.radio:
+        if radio.key and radio.key.startswith(f"as_{item_id}_") and radio.value is None:
+            radio.set_value("pass")
+    for key, value in (overrides or {}).items():
+        at.radio(key=f"as_{item_id}_{key}_v").set_value(value)
+    at.run()
+    at.button(key="assess_save").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_assessing_a_case_with_prefilled_verdicts_and_a_refused_second_save(inspected):
+    url, card = inspected
+    plan_id, _ = draw_plan(url, card, inspectors=("insp-a",))
+    with session_scope(url) as s:
+        item_id = assignments(s, plan_id=plan_id)[0]["id"]
+    first = page("pages/assess.py", username="insp-a", assess_item=item_id)
+    second = page("pages/assess.py", username="insp-b", assess_everyone=True, assess_item=item_id)
+    # items the rule engine can judge arrive pre-filled, with their evidence
+    assert any(c.value.startswith("规则引擎判定：") for c in first.caption)
+    prefilled = [r for r in first.radio if r.key.startswith(f"as_{item_id}_") and r.value is not None]
+    assert prefilled
+    fill_and_save(first, item_id, {"communication": "fail"})
+    assert first.success[-1].value.startswith("评分已保存")
+    fill_and_save(second, item_id)
+    assert second.error[0].value.startswith("未保存：case ") and "assessed by insp-a" in second.error[0].value
+    with session_scope(url) as s:
+        saved = load_item(s, item_id)["assessment"]
+        assert saved["inspector"] == "insp-a" and saved["items"]["communication"]["verdict"] == "fail"
+        assert s.scalar(select(func.count()).select_from(Assessment)) == 1
+
+
+def test_results_page_shows_the_handler_and_the_failed_clause(inspected):
+    url, card = inspected
+    plan_id, _ = draw_plan(url, card, inspectors=("insp-a",))
+    with session_scope(url) as s:
+        item = assignments(s, plan_id=plan_id)[0]
+    at = page("pages/assess.py", assess_item=item["id"])
+    fill_and_save(at, item["id"], {"communication": "fail"})
+    res = page("pages/quality.py", role="team_lead")
+    assert res.metric[0].value == "1"
+    handlers = res.dataframe[0].value
+    assert item["handler"] in handlers["处理人"].tolist()
+    pareto = res.dataframe[2].value
+    assert "6.1.2, 4.3" in pareto["条款"].tolist()
+    assert res.get("download_button")
+
+
+def test_admin_saves_a_new_scorecard_version_and_inspectors_only_read(inspected):
+    url, _card = inspected
+    admin = page("pages/scorecards.py", role="admin", username="boss")
+    admin.number_input(key="sc_pass_mark").set_value(70.0).run()
+    admin.button(key="sc_save").click().run()
+    assert not admin.exception, admin.exception
+    assert admin.success[0].value == "已保存 投诉处理质检评分表 v2。"
+    with session_scope(url) as s:
+        versions = scorecard_versions(s, "投诉处理质检评分表")
+    assert [v["version"] for v in versions] == [2, 1] and versions[0]["pass_mark"] == 70.0
+    reader = page("pages/scorecards.py")
+    assert not reader.get("arrow_data_editor") and not reader.button
+
+
+@pytest.mark.parametrize("role, path, allowed", [
+    ("trainer", "pages/sampling.py", False), ("team_lead", "pages/assess.py", False),
+    ("team_lead", "pages/quality.py", True), ("manager", "pages/quality.py", True),
+    ("inspector", "pages/assess.py", True), ("manager", "pages/scorecards.py", False),
+])
+def test_inspection_pages_check_the_role(inspected, role, path, allowed):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(APP).parent / path), default_timeout=60)
+    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": NOW, "last_seen": NOW}
+    at.run()
+    assert not at.exception, at.exception
+    refused = [e.value for e in at.error if e.value == "您的角色无权访问此页面或执行此操作。"]
+    assert bool(refused) is (not allowed)
