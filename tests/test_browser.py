@@ -27,7 +27,7 @@ def server(tmp_path_factory):
     with session_scope(url) as s:
         case_no = s.scalar(select(Case.case_no).order_by(Case.received_at.desc()).limit(1))
     with streamlit_server(url) as base:
-        yield base, case_no
+        yield base, case_no, url
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def browser():
 
 
 def test_search_a_case_and_open_its_detail(server, browser, tmp_path):
-    base, case_no = server
+    base, case_no, _url = server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     sign_in(page, base)
     page.get_by_role("link", name="工单查询").click()
@@ -93,3 +93,48 @@ def test_board_drops_a_case_from_the_queue_on_the_next_refresh(tmp_path, browser
         expect(page.locator("[data-testid=stMetric]", has_text="即将超时")).to_contain_text("0")
         assert page.evaluate("window.__notReloaded === true")
         page.close()
+
+
+def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(server, browser, tmp_path):
+    """6.3 end to end: draw a sample, score one case (engine verdicts pre-filled), see the handler's result."""
+    from db.inspection import assessment_rows
+
+    base, _case_no, url = server
+    add_user(url, "insp", role="inspector")
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    sign_in(page, base, "insp")
+    page.get_by_role("link", name="质检结果").click()
+    wait_idle(page)
+    expect(page.locator("[data-testid=stMetric]", has_text="已质检件数")).to_contain_text("0")
+    page.get_by_role("link", name="抽检计划").click()
+    wait_idle(page)
+    page.get_by_label("抽取件数").fill("3")
+    page.get_by_label("抽取件数").press("Enter")
+    wait_idle(page)
+    page.locator("[data-testid=stMultiSelect]", has_text="分派给质检员").click()
+    page.get_by_role("option", name="insp").click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    page.get_by_role("button", name="抽取并保存").click()
+    wait_idle(page)
+    expect(page.get_by_text("已保存抽检计划")).to_be_visible()
+    page.get_by_role("link", name="质检评分").click()
+    wait_idle(page)
+    expect(page.get_by_text("规则引擎判定：").first).to_be_visible()
+    for group in page.locator("[data-testid=stRadio]").all():  # judge what the engine left open as passed
+        if group.locator("input:checked").count() == 0:
+            group.get_by_text("符合", exact=True).click()
+            wait_idle(page)
+    page.get_by_role("button", name="保存评分").click()
+    wait_idle(page)
+    expect(page.get_by_text("评分已保存")).to_be_visible()
+    with session_scope(url) as s:
+        scored = assessment_rows(s)
+    assert len(scored) == 1
+    page.get_by_role("link", name="质检结果").click()
+    wait_idle(page)
+    expect(page.locator("[data-testid=stMetric]", has_text="已质检件数")).to_contain_text("1")
+    expect(page.locator("[role=gridcell]", has_text=scored.loc[0, "handler"]).first).to_have_count(1)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
+    page.close()
