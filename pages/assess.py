@@ -6,6 +6,8 @@ import streamlit as st
 
 from db.inspection import AssessmentRefused, StaleAssessment, assignments, load_item, save_assessment
 from db.queries import case_obligations, case_record
+from rules.applies import applicable_checks
+from services.deid import scrub_text
 from services.privacy import mask_name, mask_phone
 from services.scorecard import VERDICTS, form_items, score
 from services.timeutil import fmt_local
@@ -28,7 +30,7 @@ with db() as session:
 if not rows:
     st.info(tr("qa.no_assignments"))
 ids = [r["id"] for r in rows]
-names = {r["id"]: f"{r['case_no']} · {r['plan']} · {r['assignee'] or '—'}"
+labels = {r["id"]: f"{r['case_no']} · {r['plan']} · {r['assignee'] or '—'}"
          + (f" · {r['score'] if r['score'] is not None else '—'}" if r["assessed_at"] else "") for r in rows}
 listing = [{tr("qa.col.case_no"): r["case_no"], tr("qa.col.plan"): r["plan"], tr("qa.col.assignee"): r["assignee"],
             tr("qa.col.handler"): r["handler"], tr("qa.col.team"): r["team"] or "",
@@ -40,11 +42,11 @@ if listing:
 wanted = st.query_params.get("item")
 if wanted and wanted.isdigit() and int(wanted) not in ids:
     ids = [int(wanted)] + ids
-    names[int(wanted)] = f"#{wanted}"
+    labels[int(wanted)] = f"#{wanted}"
 if not ids:
     st.stop()
 start = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in ids else 0
-item_id = st.selectbox(tr("qa.pick"), ids, index=start, format_func=lambda i: names.get(i, str(i)), key="assess_item")
+item_id = st.selectbox(tr("qa.pick"), ids, index=start, format_func=lambda i: labels.get(i, str(i)), key="assess_item")
 st.query_params["item"] = str(item_id)
 
 with db() as session:
@@ -66,16 +68,20 @@ st.caption(tr("qa.card_used", name=card["name"], version=card["version"], mark=f
 left, right = st.columns([2, 3])
 with left:
     st.markdown(f"#### {tr('qa.case')}")
+    customer = [record["customer_name"]] if record["customer_name"] else []
     facts = {tr("qa.col.handler"): record["handler"], tr("qa.col.team"): record["team"] or "",
              tr("qa.customer"): f"{mask_name(record['customer_name'])} {mask_phone(record['customer_phone'])}",
              tr("qa.received"): fmt_local(record["received_at"]), tr("qa.closed"): fmt_local(record["closed_at"]),
-             tr("qa.description"): record["description"] or "", tr("qa.true_reason"): record["true_reason"] or "",
-             tr("qa.demand"): record["customer_demand"] or "", tr("qa.decision"): record["decision"] or "",
+             # inspectors judge the handling, not the customer: free text is shown de-identified
+             tr("qa.description"): scrub_text(record["description"], customer),
+             tr("qa.true_reason"): scrub_text(record["true_reason"], customer),
+             tr("qa.demand"): scrub_text(record["customer_demand"], customer),
+             tr("qa.decision"): scrub_text(record["decision"], customer),
              tr("qa.satisfaction"): label("satisfaction", record["satisfaction"], L)}
     st.dataframe([{tr("col.column"): k, tr("qa.value"): v} for k, v in facts.items()], hide_index=True, width="stretch")
     st.markdown(f"#### {tr('detail.timeline')}")
     contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
-                 tr("col.note"): c["note"] or ""} for c in record["contacts"] if c["contact_at"] <= now]
+                 tr("col.note"): scrub_text(c["note"], customer)} for c in record["contacts"] if c["contact_at"] <= now]
     if contacts:
         st.dataframe(contacts, hide_index=True, width="stretch")
     else:
@@ -91,7 +97,7 @@ verdict_names = {v: tr(f"qa.verdict.{v}") for v in VERDICTS}
 with right:
     st.markdown(f"#### {tr('qa.scorecard')}")
     rows = form_items(card["items"], obligations, saved["items"] if saved else None,
-                      lambda o: flag_detail(o, now, L), L)
+                      lambda o: flag_detail(o, now, L), L, applicable_checks(record, now))
     verdicts, engine, evidence, reasons, comments = {}, {}, {}, {}, {}
     for it in rows:
         key = it["key"]

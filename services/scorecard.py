@@ -106,11 +106,13 @@ class EngineVerdict:
     evidence: list[str]  # one line per rule that spoke
 
 
-def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], explain_one) -> EngineVerdict:
+def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], explain_one,
+                   applicable: set[str] | frozenset[str] = frozenset()) -> EngineVerdict:
     """The rule engine's verdict on one item from the case's stored obligations (with live status).
 
-    `explain_one(obligation) -> str` renders a line of evidence. A rule that does not apply to the case
-    says nothing; a breach fails the item (if `fields` is set, only a missing field in that list does);
+    `explain_one(obligation) -> str` renders a line of evidence; `applicable` names the check rules that
+    apply to the case (stored obligations hold a check rule only when it raises something, so an applicable
+    check without a row has passed). A rule that does not apply says nothing; a breach fails the item (if `fields` is set, only a missing field in that list does);
     a review or a deadline not yet due leaves the verdict to the inspector.
     """
     if not item.get("rules"):
@@ -121,6 +123,9 @@ def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], 
     for rule_id in item["rules"]:
         o = by_rule.get(rule_id)
         if o is None:
+            if rule_id in applicable:
+                votes.append("pass")
+                evidence.append(f"{rule_id}: ✓")
             continue
         if o["status"] == "breached":
             missing = set((o.get("evidence") or {}).get("missing") or ())
@@ -180,12 +185,13 @@ def overrides(items: Iterable[dict[str, Any]], verdicts: dict[str, str], engine:
 
 
 def form_items(items: Sequence[dict[str, Any]], obligations: Sequence[dict[str, Any]],
-               saved: dict[str, dict[str, Any]] | None, explain_one, lang: str = "zh") -> list[dict[str, Any]]:
+               saved: dict[str, dict[str, Any]] | None, explain_one, lang: str = "zh",
+               applicable: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """What the assessment form shows per item: title, clause, weight, the engine's verdict and evidence,
     and the starting verdict (the saved one, else the engine's; None when the inspector must judge)."""
     out = []
     for i in items:
-        ev = engine_verdict(i, obligations, explain_one)
+        ev = engine_verdict(i, obligations, explain_one, applicable)
         prior = (saved or {}).get(i["key"]) or {}
         out.append({**i, "title": i["title_zh"] if lang == "zh" else i["title_en"], "engine": ev.verdict,
                     "evidence": "；".join(ev.evidence) if lang == "zh" else "; ".join(ev.evidence),

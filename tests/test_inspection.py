@@ -12,7 +12,8 @@ from db.inspection import (Population, StaleAssessment, AssessmentRefused, asses
                            calibration_rows, create_plan, ensure_default_scorecard, item_rows, load_item, plans,
                            population, redraw, save_assessment, save_scorecard)
 from db.models import Assessment, SampleItem
-from db.queries import case_obligations
+from db.queries import case_obligations, case_record
+from rules.applies import applicable_checks
 from db.seed import seed
 from db.session import session_scope
 from services.quality import agreement, by_group, cohen_kappa, disagreements, pareto
@@ -150,6 +151,10 @@ def test_engine_verdicts_from_stored_obligations():
     # a review leaves it to the inspector; a rule that does not apply says nothing
     assert engine_verdict(items["rejection"], [ob("SCOPE-REJECTED", "review", "review")], say).verdict is None
     assert engine_verdict(items["transfer_record"], [], say).verdict == "na"
+    # a check rule that applies but stored nothing has passed (only breaches and reviews are stored)
+    assert engine_verdict(items["decision"], [], say, {"REC-DECISION"}).verdict == "pass"
+    assert engine_verdict(items["decision"], [ob("REC-DECISION", "breached", "breached")], say,
+                          {"REC-DECISION"}).verdict == "fail"
     assert engine_verdict(items["communication"], [], say).verdict is None
     rows = form_items(DEFAULT_ITEMS, missing_promise, {"communication": {"verdict": "fail", "comment": "语气生硬"}}, say)
     by = {r["key"]: r for r in rows}
@@ -232,7 +237,9 @@ def verdicts_for(url, item_id, now=NOW):
     with session_scope(url) as s:
         item = load_item(s, item_id)
         obligations = case_obligations(s, item["case_id"], now)
-    rows = form_items(item["scorecard"]["items"], obligations, None, lambda o: flag_detail(o, now))
+        record = case_record(s, item["case_no"])
+    rows = form_items(item["scorecard"]["items"], obligations, None, lambda o: flag_detail(o, now), "zh",
+                      applicable_checks(record, now))
     engine = {r["key"]: r["engine"] for r in rows}
     return item, {k: v or "pass" for k, v in engine.items()}, engine
 
