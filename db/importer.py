@@ -23,6 +23,7 @@ from db.audit import record
 from db.bulk import insert_rows
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
+from db.library import sync_imported
 from db.obligations import reevaluate
 from db.session import session_scope
 from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
@@ -225,6 +226,7 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
             report.contacts_added, report.contacts_unchanged, changed = store_contacts(session, contacts_parsed.rows, ids)
             touched.update(changed)
         step("evaluate", 0.7)
+        sync_imported(session, sorted(touched), now)
         reevaluate(session, sorted(touched), now)
         record(session, actor, "import", "cases",
                ", ".join(t.name for t in tables.values()), None,

@@ -309,3 +309,41 @@ class AssessmentItem(Base):
     engine_evidence: Mapped[Optional[str]] = mapped_column(Text)
     reason: Mapped[Optional[str]] = mapped_column(Text)  # why the inspector overrode the engine
     comment: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class TypicalMark(Base):
+    """A case marked as typical for the case library (10.1.2). Never rewritten: editing a mark closes the
+    current row and adds a new one, and unmarking closes it, so the history of every mark stays."""
+
+    __tablename__ = "typical_marks"
+    __table_args__ = (Index("ix_typical_marks_active_case", "active", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    summary: Mapped[str] = mapped_column(Text)  # characteristics and patterns
+    lesson: Mapped[Optional[str]] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of free tags
+    clauses: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of clause numbers
+    example: Mapped[Optional[str]] = mapped_column(String(4))  # good | bad
+    marked_by: Mapped[str] = mapped_column(String(80))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    ended_by: Mapped[Optional[str]] = mapped_column(String(80))
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    end_reason: Mapped[Optional[str]] = mapped_column(String(20))  # edited | unmarked
+    # The library's own copy: de-identified text and its search tokens (jieba), built when the mark is saved.
+    library_text: Mapped[str] = mapped_column(Text, default="")
+    tokens: Mapped[str] = mapped_column(Text, default="")
+
+
+class TrainingSession(Base):
+    """A training session held on typical cases (6.2), with who attended and which cases were used."""
+
+    __tablename__ = "training_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    trainer: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(200))
+    attendees: Mapped[str] = mapped_column(Text)  # JSON list of names
+    case_nos: Mapped[str] = mapped_column(Text)  # JSON list of case numbers
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)

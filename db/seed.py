@@ -16,6 +16,7 @@ from faker import Faker
 
 from db.importer import store_cases, store_contacts
 from db.locks import exclusive
+from db.library import sync_imported
 from db.obligations import reevaluate_all
 from db.session import session_scope
 from services.vocab import CASE_COLUMNS
@@ -109,6 +110,17 @@ class DemoGenerator:
                                amount=r.choice([15, 20, 30, 58, 88, 120]), old=r.choice([128, 158, 198]),
                                service=r.choice(SERVICES), day=r.choice(["周一", "周三", "周六", "昨天"]),
                                minutes=r.choice([10, 15, 20]), gift=r.choice(GIFTS))
+
+    def _personal_details(self, c: dict[str, Any]) -> None:
+        """Real work orders repeat personal data in free text (a call-back number, the name, the home
+        address): a share of the demo descriptions does too, so that de-identification has work to do.
+        A separate generator per case keeps the main sequence (and every other field) unchanged."""
+        r = random.Random(c["case_no"])
+        if r.random() < 0.3:
+            name, phone = c["customer_name"], c["customer_phone"]
+            extra = r.choice([f"客户{name}要求回电{phone}。", f"{name[0]}先生/女士留言：请拨打{phone[:3]}-{phone[3:7]}-{phone[7:]}联系。",
+                              f"装维地址：{r.choice(DISTRICTS)}{r.choice(['凤凰路', '海陵南路', '人民中路', '鼓楼路'])}{r.randint(1, 300)}号{r.randint(1, 20)}栋{r.randint(1, 4)}单元{r.randint(1, 30)}0{r.randint(1, 4)}室。"])
+            c["description"] = (c["description"] or "") + extra
 
     def _received(self) -> datetime:
         r = self.rng
@@ -207,6 +219,7 @@ class DemoGenerator:
                 if r.random() < 0.75:
                     c["alternatives"] = "赠送流量包；减免一个月功能费；优先安排专人跟进"
         self._archive(c)
+        self._personal_details(c)
         if r.random() < 0.015:
             c["typical"] = True
             if r.random() < 0.9:
@@ -264,5 +277,6 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
         exclusive(session, "import")
         ids, _added, _updated, _changed = store_cases(session, cases, list(CASE_COLUMNS))
         added, _same, _changed = store_contacts(session, contacts, ids)
+        sync_imported(session, sorted(ids.values()), now)
         reevaluate_all(session, now, progress=progress)
     return len(cases), added

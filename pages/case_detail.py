@@ -8,8 +8,10 @@ import streamlit as st
 
 from db.audit import record as audit_record
 from db.edits import EditRefused, add_contact
+from db.library import CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
 from db.queries import case_obligations, case_record
 from services.config import local_zone
+from services.deid import scrub_text
 from services.privacy import mask_name, mask_phone
 from services.timeutil import fmt_local, to_local
 from services.views import case_fields, flags_table, flow_stages, timeline_frame
@@ -43,8 +45,11 @@ if record is None:
 
 unmask_key = f"detail_unmasked_{record['case_no']}"
 if not st.session_state.get(unmask_key):
-    record = {**record, "customer_name": mask_name(record["customer_name"]),
-              "customer_phone": mask_phone(record["customer_phone"])}
+    # masked by default: the name and phone columns, and the same data inside the free text
+    names = [record["customer_name"]] if record["customer_name"] else []
+    record = {**record, **{f: scrub_text(record[f], names) for f in TEXT_FIELDS + ("typical_summary",)},
+              "contacts": [{**c, "note": scrub_text(c["note"], names)} for c in record["contacts"]],
+              "customer_name": mask_name(record["customer_name"]), "customer_phone": mask_phone(record["customer_phone"])}
     if allowed("unmask"):
         if st.button(tr("detail.unmask"), key="detail_unmask"):
             with db() as session:
@@ -120,6 +125,51 @@ if allowed("edit_case"):
                 st.session_state.pop(version_key, None)
                 st.success(tr("edit.saved"))
                 st.rerun()
+
+if allowed("mark_typical"):
+    with db() as session:
+        mark = current_mark(session, record["id"])
+        history = mark_history(session, record["id"])
+    with st.expander(tr("lib.mark_title") + (" · " + tr("lib.marked") if mark else ""), expanded=bool(mark)):
+        with st.form("detail_mark"):
+            summary = st.text_area(tr("lib.summary_input"), key="mark_summary",
+                                   value=mark["summary"] if mark else (record["typical_summary"] or ""))
+            lesson = st.text_area(tr("lib.col.lesson"), value=mark["lesson"] if mark else "", key="mark_lesson")
+            c1, c2, c3 = st.columns(3)
+            tags = c1.text_input(tr("lib.tags_input"), value="、".join(mark["tags"]) if mark else "", key="mark_tags")
+            clauses = c2.multiselect(tr("lib.col.clauses"), list(CLAUSES), default=mark["clauses"] if mark else [],
+                                     key="mark_clauses")
+            example = c3.radio(tr("lib.col.example"), ["good", "bad"], horizontal=True, key="mark_example",
+                               index=["good", "bad"].index(mark["example"]) if mark and mark["example"] else None,
+                               format_func=lambda v: tr(f"lib.example.{v}"))
+            save_mark = st.form_submit_button(tr("lib.mark_save"))
+        if save_mark:
+            free = [x for chunk in tags.replace("，", ",").replace("、", ",").split(",") for x in [chunk.strip()] if x]
+            try:
+                with db() as session:
+                    mark_typical(session, record["case_no"], st.session_state[version_key], summary, lesson,
+                                 free, clauses, example, actor())
+            except LibraryRefused as exc:
+                st.error(tr("edit.refused", error=str(exc)))
+            else:
+                st.session_state.pop(version_key, None)
+                st.rerun()
+        if mark and st.button(tr("lib.unmark"), key="mark_unmark"):
+            try:
+                with db() as session:
+                    unmark_typical(session, record["case_no"], st.session_state[version_key], actor())
+            except LibraryRefused as exc:
+                st.error(tr("edit.refused", error=str(exc)))
+            else:
+                st.session_state.pop(version_key, None)
+                st.rerun()
+        if history:
+            st.caption(tr("lib.history"))
+            st.dataframe([{tr("lib.col.when"): fmt_local(h["marked_at"]), tr("lib.col.by"): h["marked_by"],
+                           tr("lib.col.summary"): h["summary"],
+                           tr("lib.col.ended"): (tr(f"lib.end.{h['end_reason']}") + " " + fmt_local(h["ended_at"])
+                                                 + " " + (h["ended_by"] or "")) if h["end_reason"] else tr("lib.current")}
+                          for h in history], hide_index=True, width="stretch")
 
 with st.expander(tr("detail.obligations")):
     st.dataframe(flags_table(obligations, now, L, only_flags=False), hide_index=True, width="stretch")

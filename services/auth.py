@@ -17,6 +17,9 @@ PAGES = {
     "assess": {"inspector", "admin"},
     "quality": {"inspector", "team_lead", "manager", "admin"},
     "scorecards": {"inspector", "admin"},
+    "library": {"trainer", "team_lead", "inspector", "manager", "admin"},
+    "training": {"trainer", "manager", "admin"},
+    "archive": {"team_lead", "admin"},
     "users": {"admin"},
 }
 # write or sensitive action -> roles allowed
@@ -29,6 +32,10 @@ ACTIONS = {
     "sample": {"inspector", "admin"},
     "assess": {"inspector", "admin"},
     "edit_scorecard": {"admin"},
+    "mark_typical": {"team_lead", "inspector", "trainer", "admin"},
+    "export_pack": {"trainer", "team_lead", "inspector", "admin"},
+    "record_training": {"trainer", "admin"},
+    "archive": {"team_lead", "admin"},
 }
 
 

@@ -1,0 +1,368 @@
+"""The typical-case library (10.1.2), training sessions (6.2) and the archive workflow (10.1.1).
+
+A library entry is the active TypicalMark of a case. Its text is de-identified when the mark is saved and
+stored with its search tokens, so the library never reads a customer's personal data at display time and
+search does not segment the texts again. Marks are never rewritten (history), and each write is one
+transaction with its audit row and the case's re-evaluation (ARC-TYPICAL and ARC-ARCHIVE follow the case).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.audit import record
+from db.models import Case, Contact, Handler, Obligation, Team, TrainingSession, TypicalMark
+from db.obligations import live_status, reevaluate
+from rules.applies import applicable_checks
+from services.deid import scrub_text
+from services.textsearch import rank, tokens
+from services.vocab import label
+
+EXAMPLES = ("good", "bad")
+# The clauses a library entry can be tagged with (the standard's numbered clauses).
+CLAUSES = ("4.1", "4.3", "5", "6.1.2", "6.2", "7.1.2", "7.2", "8.2.1", "8.2.2", "8.2.3", "8.3.1", "8.3.2",
+           "8.3.3", "8.3.4", "8.3.5", "8.3.6", "9.1", "9.2", "9.3", "10.1.1", "10.1.2", "10.2.1", "10.2.2")
+# The record rules an archive checklist requires to pass (10.1.1: the materials are complete).
+RECORD_RULES = ("REC-ACCEPTANCE", "REC-TRANSFER", "REC-DEPT-SOLUTION", "REC-DECISION", "SAT-SURVEY")
+TEXT_FIELDS = ("description", "true_reason", "customer_demand", "event_restoration", "existing_problem",
+               "solution_measures", "dept_solution", "decision", "dissatisfaction_cause", "alternatives")
+
+
+class LibraryRefused(ValueError):
+    """The change was not made; the message says why."""
+
+
+def _names(case: Case) -> list[str]:
+    return [case.customer_name] if case.customer_name else []
+
+
+def _scrub(text: str | None, case: Case) -> str:
+    out = scrub_text(text, _names(case))
+    if case.customer_phone and case.customer_phone in out:  # an unusual form the patterns did not catch
+        out = out.replace(case.customer_phone, "[手机号]")
+    return out
+
+
+def entry_text(case: Case, summary: str, lesson: str, tags: Sequence[str], notes: Sequence[str]) -> str:
+    """The de-identified text of a library entry, searched and shown. Line 1 is the summary, line 2 the
+    lesson (either may be empty); the case's category, tags, free-text fields and contact notes follow."""
+    head = [_scrub(summary, case).replace("\n", " "), _scrub(lesson, case).replace("\n", " ")]
+    parts = [label("category", case.category, "zh"), case.subcategory or "", " ".join(tags)]
+    parts += [getattr(case, f) or "" for f in TEXT_FIELDS] + list(notes)
+    return "\n".join(head + [_scrub(p, case) for p in parts if p])
+
+
+def entry_tokens(library_text: str) -> str:
+    """Search tokens of an entry; the summary and the lesson (the first two lines) count twice, so an
+    entry written up about a topic ranks above one that only mentions it."""
+    lines = library_text.split("\n")
+    head, rest = "\n".join(lines[:2]), "\n".join(lines[2:])
+    return " ".join(tokens(head) * 2 + tokens(rest))
+
+
+def _check_version(session: Session, case: Case, expected_version: int, now: datetime, **values: Any) -> None:
+    bumped = session.execute(update(Case).where(Case.id == case.id, Case.version == expected_version)
+                             .values(version=Case.version + 1, updated_at=now, **values)
+                             .execution_options(synchronize_session=False))
+    if bumped.rowcount != 1:
+        raise LibraryRefused(f"case {case.case_no} was changed by someone else; reload the page and try again")
+
+
+def _active(session: Session, case_id: int) -> TypicalMark | None:
+    return session.scalar(select(TypicalMark).where(TypicalMark.case_id == case_id, TypicalMark.active.is_(True)))
+
+
+def mark_typical(session: Session, case_no: str, expected_version: int, summary: str, lesson: str,
+                 tags: Sequence[str], clauses: Sequence[str], example: str | None, actor: str,
+                 now: datetime | None = None) -> int:
+    """Mark (or re-mark with new text) a case as typical. Returns the new mark's id."""
+    now = now or datetime.now(timezone.utc)
+    case = session.scalar(select(Case).where(Case.case_no == case_no))
+    if case is None:
+        raise LibraryRefused(f"no case {case_no}")
+    summary, lesson = (summary or "").strip(), (lesson or "").strip()
+    if not summary:
+        raise LibraryRefused("summary: write the characteristics and patterns of the case (10.1.2)")
+    if example not in (None, *EXAMPLES):
+        raise LibraryRefused(f"example must be good or bad, not {example!r}")
+    bad = [c for c in clauses if c not in CLAUSES]
+    if bad:
+        raise LibraryRefused(f"clauses: {bad[0]} is not a clause of the standard")
+    clean_tags = sorted({t.strip() for t in tags if t and t.strip()})
+    previous = _active(session, case.id)
+    _check_version(session, case, expected_version, now, typical=True, typical_summary=summary)
+    if previous is not None:
+        previous.active, previous.ended_by, previous.ended_at, previous.end_reason = False, actor, now, "edited"
+        session.flush()
+    notes = [c.note for c in session.scalars(select(Contact).where(Contact.case_id == case.id)) if c.note]
+    mark = TypicalMark(case_id=case.id, summary=summary, lesson=lesson or None,
+                       tags=json.dumps(clean_tags, ensure_ascii=False), clauses=json.dumps(sorted(set(clauses))),
+                       example=example, marked_by=actor, marked_at=now, active=True,
+                       library_text="", tokens="")
+    mark.library_text = entry_text(case, summary, lesson, clean_tags, notes)
+    mark.tokens = entry_tokens(mark.library_text)
+    session.add(mark)
+    session.flush()
+    record(session, actor, "mark_typical", "case", case_no,
+           None if previous is None else {"summary": previous.summary, "lesson": previous.lesson},
+           {"summary": summary, "lesson": lesson, "tags": clean_tags, "clauses": sorted(set(clauses)), "example": example})
+    reevaluate(session, [case.id], now)
+    return mark.id
+
+
+def unmark_typical(session: Session, case_no: str, expected_version: int, actor: str, now: datetime | None = None) -> None:
+    now = now or datetime.now(timezone.utc)
+    case = session.scalar(select(Case).where(Case.case_no == case_no))
+    if case is None:
+        raise LibraryRefused(f"no case {case_no}")
+    current = _active(session, case.id)
+    if current is None and not case.typical:
+        raise LibraryRefused(f"case {case_no} is not marked typical")
+    _check_version(session, case, expected_version, now, typical=False)
+    if current is not None:
+        current.active, current.ended_by, current.ended_at, current.end_reason = False, actor, now, "unmarked"
+    record(session, actor, "unmark_typical", "case", case_no, {"summary": current.summary if current else None}, None)
+    reevaluate(session, [case.id], now)
+
+
+def mark_history(session: Session, case_id: int) -> list[dict[str, Any]]:
+    q = select(TypicalMark).where(TypicalMark.case_id == case_id).order_by(TypicalMark.marked_at.desc(), TypicalMark.id.desc())
+    return [_mark(m) for m in session.scalars(q)]
+
+
+def current_mark(session: Session, case_id: int) -> dict[str, Any] | None:
+    m = _active(session, case_id)
+    return _mark(m) if m else None
+
+
+def _mark(m: TypicalMark) -> dict[str, Any]:
+    return {"id": m.id, "case_id": m.case_id, "summary": m.summary, "lesson": m.lesson or "",
+            "tags": json.loads(m.tags), "clauses": json.loads(m.clauses), "example": m.example,
+            "marked_by": m.marked_by, "marked_at": m.marked_at, "active": m.active, "ended_by": m.ended_by,
+            "ended_at": m.ended_at, "end_reason": m.end_reason}
+
+
+def sync_imported(session: Session, case_ids: Sequence[int], now: datetime) -> int:
+    """Keep the library in step with imported cases: a case the work-order system exports as typical
+    enters the library (marked by `import`, with the exported summary) unless it already has a mark, and
+    the de-identified text of entries whose case changed is rebuilt. Returns how many entries were added."""
+    if not case_ids:
+        return 0
+    added = 0
+    ids = list(case_ids)
+    for n in range(0, len(ids), 900):
+        chunk = ids[n:n + 900]
+        marks = {m.case_id: m for m in session.scalars(select(TypicalMark).where(
+            TypicalMark.case_id.in_(chunk), TypicalMark.active.is_(True)))}
+        cases = session.scalars(select(Case).where(Case.id.in_(chunk),
+                                                   or_(Case.typical.is_(True), Case.id.in_(list(marks)))))
+        for case in cases:
+            notes = [c.note for c in case.contacts if c.note]
+            mark = marks.get(case.id)
+            if mark is not None:
+                mark.library_text = entry_text(case, mark.summary, mark.lesson or "", json.loads(mark.tags), notes)
+                mark.tokens = entry_tokens(mark.library_text)
+                continue
+            summary = case.typical_summary or ""
+            text = entry_text(case, summary, "", [], notes)
+            session.add(TypicalMark(case_id=case.id, summary=summary, lesson=None, tags="[]", clauses="[]",
+                                    example=None, marked_by="import", marked_at=now, active=True,
+                                    library_text=text, tokens=entry_tokens(text)))
+            added += 1
+    session.flush()
+    return added
+
+
+# ---------------------------------------------------------------- browsing and search
+
+@dataclass
+class LibraryFilters:
+    query: str = ""
+    categories: list[str] = field(default_factory=list)
+    subcategories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+    outcome: str = "any"  # any | satisfied | dissatisfied
+    example: str = "any"  # any | good | bad
+
+
+def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> list[dict[str, Any]]:
+    """Active library entries matching the filters; with a query, ranked by relevance (BM25 on jieba
+    tokens), else newest first. No personal data is read: only the de-identified copy."""
+    q = (select(TypicalMark, Case.case_no, Case.category, Case.subcategory, Case.satisfaction, Case.channel,
+                Case.received_at)
+         .join(Case, Case.id == TypicalMark.case_id).where(TypicalMark.active.is_(True)))
+    if f.categories:
+        q = q.where(Case.category.in_(f.categories))
+    if f.subcategories:
+        q = q.where(Case.subcategory.in_(f.subcategories))
+    if f.outcome == "satisfied":
+        q = q.where(Case.satisfaction.in_(("satisfied", "basically_satisfied")))
+    elif f.outcome == "dissatisfied":
+        q = q.where(Case.satisfaction == "dissatisfied")
+    if f.example in EXAMPLES:
+        q = q.where(TypicalMark.example == f.example)
+    rows = []
+    for mark, case_no, category, sub, satisfaction, channel, received in session.execute(q):
+        m = _mark(mark)
+        if f.tags and not set(f.tags) & set(m["tags"]):
+            continue
+        if f.clauses and not set(f.clauses) & set(m["clauses"]):
+            continue
+        lines = mark.library_text.split("\n")
+        rows.append({**m, "summary": lines[0], "lesson": lines[1] if len(lines) > 1 else "",  # de-identified
+                     "case_no": case_no, "category": category, "subcategory": sub, "satisfaction": satisfaction,
+                     "channel": channel, "received_at": received, "library_text": mark.library_text,
+                     "_tokens": mark.tokens.split()})
+    if f.query.strip():
+        scores = dict(rank(f.query, [(r["id"], r["_tokens"]) for r in rows]))
+        rows = [dict(r, score=scores[r["id"]]) for r in rows if r["id"] in scores]
+        rows.sort(key=lambda r: (-r["score"], r["case_no"]))
+    else:
+        rows.sort(key=lambda r: (r["marked_at"], r["case_no"]), reverse=True)
+    for r in rows:
+        r.pop("_tokens")
+    return rows[:limit]
+
+
+def library_facets(session: Session) -> dict[str, list[str]]:
+    """Values to filter by: subcategories and free tags of the active entries."""
+    q = (select(Case.subcategory, TypicalMark.tags).join(Case, Case.id == TypicalMark.case_id)
+         .where(TypicalMark.active.is_(True)))
+    subs, tags = set(), set()
+    for sub, tag_json in session.execute(q):
+        if sub:
+            subs.add(sub)
+        tags.update(json.loads(tag_json))
+    return {"subcategories": sorted(subs), "tags": sorted(tags)}
+
+
+def library_case(session: Session, case_no: str) -> dict[str, Any] | None:
+    """A library entry's case, de-identified: fields, contacts with scrubbed notes, its mark, its flags."""
+    case = session.scalar(select(Case).where(Case.case_no == case_no))
+    if case is None:
+        return None
+    mark = _active(session, case.id)
+    if mark is None:
+        return None
+    rec: dict[str, Any] = {c.name: getattr(case, c.key) for c in Case.__table__.columns}
+    for f in TEXT_FIELDS + ("typical_summary",):
+        rec[f] = _scrub(rec[f], case)
+    rec["customer_name"] = rec["customer_phone"] = None  # the library never carries them
+    rec["handler"] = case.handler.name
+    rec["team"] = case.team.name if case.team else None
+    rec["contacts"] = [{"contact_at": c.contact_at, "kind": c.kind, "channel": c.channel,
+                        "note": _scrub(c.note, case)} for c in case.contacts]
+    rec["mark"] = {**_mark(mark), "summary": _scrub(mark.summary, case), "lesson": _scrub(mark.lesson, case)}
+    return rec
+
+
+# ---------------------------------------------------------------- training sessions (6.2)
+
+def record_training(session: Session, held_at: datetime, trainer: str, topic: str, attendees: Sequence[str],
+                    case_nos: Sequence[str], actor: str) -> int:
+    topic, trainer = (topic or "").strip(), (trainer or "").strip()
+    people = sorted({a.strip() for a in attendees if a and a.strip()})
+    if not topic:
+        raise LibraryRefused("topic: say what the session was about")
+    if not trainer:
+        raise LibraryRefused("trainer: say who gave the session")
+    if not people:
+        raise LibraryRefused("attendees: list at least one attendee")
+    known = set(session.scalars(select(Case.case_no).where(Case.case_no.in_(list(case_nos)))))
+    unknown = [c for c in case_nos if c not in known]
+    if unknown:
+        raise LibraryRefused(f"cases: no case {unknown[0]}")
+    row = TrainingSession(held_at=held_at, trainer=trainer, topic=topic,
+                          attendees=json.dumps(people, ensure_ascii=False),
+                          case_nos=json.dumps(list(case_nos), ensure_ascii=False), created_by=actor)
+    session.add(row)
+    session.flush()
+    record(session, actor, "record_training", "training_session", str(row.id), None,
+           {"held_at": held_at, "trainer": trainer, "topic": topic, "attendees": people, "cases": list(case_nos)})
+    return row.id
+
+
+def trainings(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:
+    q = select(TrainingSession).order_by(TrainingSession.held_at.desc())
+    if since is not None:
+        q = q.where(TrainingSession.held_at >= since)
+    return [{"id": t.id, "held_at": t.held_at, "trainer": t.trainer, "topic": t.topic,
+             "attendees": json.loads(t.attendees), "case_nos": json.loads(t.case_nos), "created_by": t.created_by}
+            for t in session.scalars(q)]
+
+
+# ---------------------------------------------------------------- archive workflow (10.1.1)
+
+def archive_queue(session: Session, now: datetime, teams: Sequence[str] = (), limit: int = 500) -> tuple[int, list[dict[str, Any]]]:
+    """Closed cases not yet archived (their ARC-ARCHIVE obligation is open), oldest due first, each with
+    its checklist: the record rules and whether they pass."""
+    conds = [Obligation.rule_id == "ARC-ARCHIVE", Obligation.state == "open", Obligation.case_closed_at <= now]
+    q = (select(Case.id, Case.case_no, Case.version, Case.category, Case.subcategory, Case.closed_at,
+                Case.received_at, Case.acceptance, Case.transferred_to, Case.survey_at, Case.satisfaction,
+                Case.demand_excessive, Case.typical,
+                Handler.name.label("handler"), Team.name.label("team"), Obligation.due_at, Obligation.warn_at)
+         .join(Case, Case.id == Obligation.case_id).join(Handler, Handler.id == Case.handler_id)
+         .outerjoin(Team, Team.id == Case.team_id).where(*conds))
+    if teams:
+        q = q.where(Team.name.in_(list(teams)))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = [r._asdict() for r in session.execute(q.order_by(Obligation.due_at, Case.case_no).limit(limit))]
+    checks = _record_checks(session, [r["id"] for r in rows], now)
+    for r in rows:
+        r["status"] = live_status("open", r["due_at"], r["warn_at"], now)
+        applies = applicable_checks(r, now)
+        stored = checks.get(r["id"], {})
+        r["checks"] = {rule: stored.get(rule, "pass") if rule in applies else None for rule in RECORD_RULES}
+        r["complete"] = all(v != "breached" for v in r["checks"].values())
+    return int(total), rows
+
+
+def _record_checks(session: Session, case_ids: Sequence[int], now: datetime) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for n in range(0, len(case_ids), 900):
+        q = (select(Obligation.case_id, Obligation.rule_id, Obligation.state, Obligation.due_at, Obligation.warn_at)
+             .where(Obligation.case_id.in_(list(case_ids[n:n + 900])), Obligation.rule_id.in_(RECORD_RULES)))
+        for case_id, rule_id, state, due, warn in session.execute(q):
+            status = live_status(state, due, warn, now)
+            out.setdefault(case_id, {})[rule_id] = "breached" if status == "breached" else (status or state)
+    return out
+
+
+def archive_cases(session: Session, versions: dict[str, int], actor: str, now: datetime | None = None) -> list[str]:
+    """Archive the given cases (case_no -> the version the page showed) now. All or nothing: a case whose
+    records are incomplete, that is not closed, already archived or changed meanwhile refuses the batch."""
+    now = now or datetime.now(timezone.utc)
+    if not versions:
+        raise LibraryRefused("choose at least one case to archive")
+    cases = {c.case_no: c for c in session.scalars(select(Case).where(Case.case_no.in_(list(versions))))}
+    for case_no in versions:
+        case = cases.get(case_no)
+        if case is None:
+            raise LibraryRefused(f"no case {case_no}")
+        if case.closed_at is None or case.closed_at > now:
+            raise LibraryRefused(f"case {case_no} is not closed yet")
+        if case.archived_at is not None:
+            raise LibraryRefused(f"case {case_no} is already archived")
+    checks = _record_checks(session, [c.id for c in cases.values()], now)
+    for case_no, case in cases.items():
+        failing = [rule for rule, status in checks.get(case.id, {}).items() if status == "breached"]
+        if failing:
+            raise LibraryRefused(f"case {case_no}: records incomplete ({', '.join(sorted(failing))}); complete them first")
+    for case_no, case in sorted(cases.items()):
+        _check_version(session, case, versions[case_no], now, archived_at=now)
+        record(session, actor, "archive", "case", case_no, {"archived_at": None}, {"archived_at": now})
+    reevaluate(session, sorted(c.id for c in cases.values()), now)
+    return sorted(cases)
+
+
+def typical_counts(session: Session) -> dict[str, int]:
+    active = session.scalar(select(func.count()).select_from(TypicalMark).where(TypicalMark.active.is_(True))) or 0
+    good = session.scalar(select(func.count()).select_from(TypicalMark).where(
+        and_(TypicalMark.active.is_(True), TypicalMark.example == "good"))) or 0
+    return {"active": int(active), "good": int(good)}

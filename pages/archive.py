@@ -1,0 +1,48 @@
+"""Archive workflow (10.1.1): closed cases not yet archived, each with its records checklist; archive one
+or many at once (the archive time feeds the rule engine)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from db.library import RECORD_RULES, LibraryRefused, archive_cases, archive_queue
+from services.library_view import checklist_frame
+from ui.auth import actor, allowed, guard
+from ui.common import as_of, db, lang, teams, tr
+
+guard("archive")
+L = lang()
+now = as_of()
+st.title(tr("page.archive"))
+st.caption(tr("arc.intro", rules="、".join(RECORD_RULES)))
+if st.session_state.get("arc_flash"):
+    st.success(st.session_state.pop("arc_flash"))
+
+with db() as session:
+    total, rows = archive_queue(session, now, teams())
+if not rows:
+    st.success(tr("arc.none"))
+    st.stop()
+ready = [r for r in rows if r["complete"]]
+st.caption(tr("arc.count", total=total, shown=len(rows), ready=len(ready)))
+frame = checklist_frame(rows, RECORD_RULES, L)
+picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                      key="arc_table")
+chosen = [rows[i] for i in (picked.selection.rows if picked else [])]
+if not allowed("archive"):
+    st.stop()
+c1, c2 = st.columns(2)
+if c1.button(tr("arc.archive_selected", n=len(chosen)), disabled=not chosen, type="primary", key="arc_selected"):
+    targets = chosen
+elif c2.button(tr("arc.archive_ready", n=len(ready)), disabled=not ready, key="arc_ready"):
+    targets = ready
+else:
+    targets = []
+if targets:
+    try:
+        with db() as session:
+            done = archive_cases(session, {r["case_no"]: r["version"] for r in targets}, actor())
+    except LibraryRefused as exc:
+        st.error(tr("arc.refused", error=str(exc)))
+    else:
+        st.session_state["arc_flash"] = tr("arc.done", n=len(done))
+        st.rerun()

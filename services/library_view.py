@@ -1,0 +1,136 @@
+"""The case library's views without Streamlit: a case told along the Appendix A flow, the archive
+checklist, and the training pack documents (DOCX and XLSX), all from de-identified data."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any, Sequence
+
+import pandas as pd
+
+from rules.applies import applicable_checks
+from rules.catalogue import BY_ID
+from services.i18n import t
+from services.timeutil import fmt_local
+from services.views import flag_detail, flow_stages
+from services.vocab import label
+
+RIGHT = "right"
+WRONG = "wrong"
+
+
+def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: datetime,
+          lang: str = "zh") -> list[dict[str, Any]]:
+    """The steps of Appendix A with when they happened, what the record says at each step, and the
+    obligations judged there (what went right or wrong)."""
+    steps = flow_stages(record, now, lang)
+    text = {
+        0: record.get("description"),
+        1: "；".join(x for x in (record.get("true_reason"), record.get("customer_demand")) if x),
+        2: "；".join(x for x in (record.get("event_restoration"), record.get("existing_problem"),
+                                record.get("solution_measures"), record.get("dept_solution")) if x),
+        3: record.get("decision"),
+    }
+    # which step of the flow each rule judges (a rejected case's flow is received, told, survey, closed,
+    # archived)
+    if record.get("acceptance") == "rejected":
+        at_step = {"SAT-SURVEY": 2, "SAT-ROOT-CAUSE": 2, "SAT-ALTERNATIVES": 2, "REC-DECISION": 3,
+                   "ARC-ARCHIVE": 4, "ARC-TYPICAL": 4}
+        default = 1
+        for n in range(1, len(steps)):
+            text.pop(n, None)
+    else:
+        at_step = {"REC-ACCEPTANCE": 1, "SLA-FIRST-CONTACT": 2, "REC-TRANSFER": 2, "REC-DEPT-SOLUTION": 2,
+                   "SLA-PROGRESS": 2, "SLA-FINAL-RESULT": 3, "SLA-PROMISED-REPLY": 3, "REC-DECISION": 3,
+                   "SAT-SURVEY": 4, "SAT-ROOT-CAUSE": 4, "SAT-ALTERNATIVES": 4, "ARC-ARCHIVE": 6, "ARC-TYPICAL": 6}
+        default = 1
+    for n, s in enumerate(steps):
+        s["text"] = text.get(n) or ""
+        s["verdicts"] = []
+    for o in obligations:
+        n = min(at_step.get(o["rule_id"], default), len(steps) - 1)
+        good = o["status"] is None and o["state"] == "met"
+        if o["status"] is None and o["state"] != "met":
+            continue  # still running and not due: neither right nor wrong yet
+        rule = BY_ID[o["rule_id"]]
+        steps[n]["verdicts"].append({
+            "kind": RIGHT if good else WRONG, "rule_id": o["rule_id"], "clause": o["clause"],
+            "title": rule.title_zh if lang == "zh" else rule.title_en, "detail": flag_detail(o, now, lang)})
+    stored = {o["rule_id"] for o in obligations}
+    for rule_id in sorted(applicable_checks(record, now) - stored):  # checks that passed store no row
+        rule = BY_ID[rule_id]
+        n = min(at_step.get(rule_id, default), len(steps) - 1)
+        steps[n]["verdicts"].append({"kind": RIGHT, "rule_id": rule_id, "clause": rule.clause,
+                                     "title": rule.title_zh if lang == "zh" else rule.title_en,
+                                     "detail": t("lib.check_passed", lang)})
+    return steps
+
+
+def checklist_frame(rows: Sequence[dict[str, Any]], rules: Sequence[str], lang: str = "zh") -> pd.DataFrame:
+    """The archive queue with one column per record rule: ✓ passes, ✗ fails, — does not apply."""
+    mark = {"pass": "✓", "breached": "✗", None: "—"}
+    out = []
+    for r in rows:
+        row = {t("lib.col.case_no", lang): r["case_no"], t("col.team", lang): r["team"] or "",
+               t("search.handler", lang): r["handler"], t("lib.col.closed", lang): fmt_local(r["closed_at"]),
+               t("col.due", lang): fmt_local(r["due_at"]),
+               t("col.status", lang): t(f"status.{r['status']}", lang) if r["status"] else t("state.open", lang)}
+        for rule in rules:
+            row[rule] = mark[r["checks"].get(rule)]
+        row[t("lib.col.complete", lang)] = "✓" if r["complete"] else "✗"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def pack_rows(entries: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    """The XLSX list of a training pack (de-identified entries)."""
+    return pd.DataFrame([{
+        t("lib.col.case_no", lang): e["case_no"], t("search.category", lang): label("category", e["category"], lang),
+        t("lib.col.sub", lang): e["subcategory"] or "", t("lib.col.example", lang): t(f"lib.example.{e['example']}", lang) if e["example"] else "",
+        t("lib.col.summary", lang): e["summary"], t("lib.col.lesson", lang): e["lesson"],
+        t("lib.col.tags", lang): "、".join(e["tags"]), t("lib.col.clauses", lang): "、".join(e["clauses"]),
+        t("lib.col.outcome", lang): label("satisfaction", e["satisfaction"], lang) if e["satisfaction"] else "",
+    } for e in entries])
+
+
+def pack_docx(title: str, cases: Sequence[dict[str, Any]], now: datetime, lang: str = "zh") -> bytes:
+    """A Word document for a class: per case its summary, lesson, tags and story, de-identified.
+    `cases` are library_case() records with their obligations under "obligations"."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.size = Pt(10.5)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+    doc.add_heading(title, level=0)
+    doc.add_paragraph(t("lib.pack_intro", lang, n=len(cases), when=fmt_local(now)))
+    for c in cases:
+        mark = c["mark"]
+        head = f"{c['case_no']} · {label('category', c['category'], lang)} · {c['subcategory'] or ''}"
+        doc.add_heading(head, level=1)
+        if mark.get("example"):
+            doc.add_paragraph(t(f"lib.example.{mark['example']}", lang))
+        doc.add_heading(t("lib.col.summary", lang), level=2)
+        doc.add_paragraph(mark["summary"] or "")
+        if mark.get("lesson"):
+            doc.add_heading(t("lib.col.lesson", lang), level=2)
+            doc.add_paragraph(mark["lesson"])
+        tags = list(mark.get("tags") or []) + list(mark.get("clauses") or [])
+        if tags:
+            doc.add_paragraph(t("lib.col.tags", lang) + "：" + "、".join(tags))
+        doc.add_heading(t("lib.story", lang), level=2)
+        for step in story(c, c["obligations"], now, lang):
+            p = doc.add_paragraph(style="List Number")
+            p.add_run(step["step"]).bold = True
+            if step["when"]:
+                p.add_run(f"（{step['when']}）")
+            if step["text"]:
+                doc.add_paragraph(step["text"])
+            for v in step["verdicts"]:
+                sign = "✓" if v["kind"] == RIGHT else "✗"
+                doc.add_paragraph(f"{sign} {v['clause']} {v['title']}：{v['detail']}", style="List Bullet")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
