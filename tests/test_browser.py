@@ -138,3 +138,39 @@ def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(ser
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(tmp_path / "quality.png"), full_page=True)
     page.close()
+
+
+def test_trainer_searches_the_library_in_chinese_opens_a_case_and_exports_a_pack(server, browser, tmp_path):
+    """6.2/10.1.2 end to end: a Chinese query, the case's story, a Word pack without personal data."""
+    from docx import Document
+
+    from db.library import LibraryFilters, search_library
+
+    base, _case_no, url = server
+    add_user(url, "trainer1", role="trainer")
+    with session_scope(url) as s:
+        entry = next(e for e in search_library(s, LibraryFilters()) if e["subcategory"])
+        customer = s.execute(select(Case.customer_name, Case.customer_phone).where(Case.case_no == entry["case_no"])).one()
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    sign_in(page, base, "trainer1")  # the library is a trainer's landing page
+    expect(page.get_by_role("heading", name="典型案例库")).to_be_visible()
+    page.get_by_role("textbox", name="全文检索").fill(entry["subcategory"])
+    page.get_by_role("textbox", name="全文检索").press("Enter")
+    wait_idle(page)
+    expect(page.get_by_text("按相关度排序")).to_be_visible()
+    page.locator(f".st-key-lib_open_{entry['case_no']} button").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="处理经过（按附录A流程）")).to_be_visible()
+    page.get_by_role("button", name="加入培训包").click()
+    wait_idle(page)
+    page.get_by_role("button", name="返回案例列表").click()
+    wait_idle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 Word 讲义").click()
+    path = tmp_path / "pack.docx"
+    download.value.save_as(path)
+    text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+    assert entry["case_no"] in text and "处理经过" in text
+    assert customer.customer_phone not in text and customer.customer_name not in text
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.close()
