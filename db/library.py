@@ -194,8 +194,9 @@ class LibraryFilters:
 def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> list[dict[str, Any]]:
     """Active library entries matching the filters; with a query, ranked by relevance (BM25 on jieba
     tokens), else newest first. No personal data is read: only the de-identified copy."""
-    q = (select(TypicalMark, Case.case_no, Case.category, Case.subcategory, Case.satisfaction, Case.channel,
-                Case.received_at)
+    q = (select(TypicalMark.id, TypicalMark.case_id, TypicalMark.tags, TypicalMark.clauses, TypicalMark.example,
+                TypicalMark.marked_by, TypicalMark.marked_at, TypicalMark.library_text, TypicalMark.tokens,
+                Case.case_no, Case.category, Case.subcategory, Case.satisfaction, Case.channel, Case.received_at)
          .join(Case, Case.id == TypicalMark.case_id).where(TypicalMark.active.is_(True)))
     if f.categories:
         q = q.where(Case.category.in_(f.categories))
@@ -208,19 +209,21 @@ def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> lis
     if f.example in EXAMPLES:
         q = q.where(TypicalMark.example == f.example)
     rows = []
-    for mark, case_no, category, sub, satisfaction, channel, received in session.execute(q):
-        m = _mark(mark)
-        if f.tags and not set(f.tags) & set(m["tags"]):
+    for r in session.execute(q):
+        tags, clauses = json.loads(r.tags), json.loads(r.clauses)
+        if f.tags and not set(f.tags) & set(tags):
             continue
-        if f.clauses and not set(f.clauses) & set(m["clauses"]):
+        if f.clauses and not set(f.clauses) & set(clauses):
             continue
-        lines = mark.library_text.split("\n")
-        rows.append({**m, "summary": lines[0], "lesson": lines[1] if len(lines) > 1 else "",  # de-identified
-                     "case_no": case_no, "category": category, "subcategory": sub, "satisfaction": satisfaction,
-                     "channel": channel, "received_at": received, "library_text": mark.library_text,
-                     "_tokens": mark.tokens.split()})
+        lines = r.library_text.split("\n")
+        rows.append({"id": r.id, "case_id": r.case_id, "tags": tags, "clauses": clauses, "example": r.example,
+                     "marked_by": r.marked_by, "marked_at": r.marked_at, "active": True,
+                     "summary": lines[0], "lesson": lines[1] if len(lines) > 1 else "",  # de-identified
+                     "case_no": r.case_no, "category": r.category, "subcategory": r.subcategory,
+                     "satisfaction": r.satisfaction, "channel": r.channel, "received_at": r.received_at,
+                     "library_text": r.library_text, "_tokens": r.tokens})
     if f.query.strip():
-        scores = dict(rank(f.query, [(r["id"], r["_tokens"]) for r in rows]))
+        scores = dict(rank(f.query, [(r["id"], r["_tokens"].split()) for r in rows]))
         rows = [dict(r, score=scores[r["id"]]) for r in rows if r["id"] in scores]
         rows.sort(key=lambda r: (-r["score"], r["case_no"]))
     else:

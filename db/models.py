@@ -170,6 +170,15 @@ class Obligation(Base):
         Index("ix_obligations_open_board", "warn_at", "due_at", "rule_id", "case_closed_at", "team_id",
               "handler_id", "category", "channel", sqlite_where=text("state = 'open'"),
               postgresql_where=text("state = 'open'")),
+        # The same without the archive deadline: a year of closed cases leaves a long tail of cases never
+        # archived (the archive page's work), which the customer-facing board need not wade through.
+        Index("ix_obligations_open_customer", "warn_at", "due_at", "rule_id", "case_closed_at", "team_id",
+              "handler_id", "category", "channel",
+              sqlite_where=text("state = 'open' AND rule_id <> 'ARC-ARCHIVE'"),
+              postgresql_where=text("state = 'open' AND rule_id <> 'ARC-ARCHIVE'")),
+        # Breaches by due time with every column the board groups or filters by: counted from the index.
+        Index("ix_obligations_breached_due", "due_at", "rule_id", "team_id", "handler_id", "category", "channel",
+              sqlite_where=text("state = 'breached'"), postgresql_where=text("state = 'breached'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

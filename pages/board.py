@@ -31,7 +31,7 @@ with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=Fal
                                 format_func=lambda v: label("category", v, L))
     channels = c3.multiselect(tr("board.channels"), list(ENUMS["channel"]), key="board_channels",
                               format_func=lambda v: label("channel", v, L))
-    rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.DEADLINE_RULES),
+    rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.BOARD_RULES),
                            key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
     c5, c6, c7, c8, c9 = st.columns(5)
     today = datetime.now(local_zone()).date()
@@ -44,7 +44,7 @@ with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=Fal
                                format_func=lambda u: tr(f"board.unit.{u}"))
 
 filters = q.BoardFilters(teams=tuple(teams()), handlers=tuple(handlers), categories=tuple(categories),
-                         channels=tuple(channels), rules=tuple(rules) or q.DEADLINE_RULES)
+                         channels=tuple(channels), rules=tuple(rules) or q.BOARD_RULES)
 if isinstance(period, (tuple, list)) and len(period) == 2:
     start = datetime.combine(period[0], time(0), tzinfo=local_zone())
     end = datetime.combine(period[1], time(0), tzinfo=local_zone()) + timedelta(days=1)
@@ -54,13 +54,18 @@ else:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def board_data(f: q.BoardFilters, now: datetime, start: datetime, end: datetime, cutoff: datetime, offset: float):
-    """Everything the board shows, cached for a few seconds (shorter than any refresh interval)."""
+def board_now(f: q.BoardFilters, now: datetime):
+    """What needs action now (tiles and the act-now queue), cached for a few seconds (shorter than any
+    refresh interval). Queried and drawn first, so the part a team lead looks at first appears first."""
     with db() as session:
-        now_local = to_local(now)
+        return {"tiles": q.tiles(session, now, f, view.day_start_local(to_local(now))), "queue": q.act_now(session, now, f)}
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def board_period(f: q.BoardFilters, now: datetime, start: datetime, end: datetime, cutoff: datetime, offset: float):
+    """The rest of the board: who is behind, how the period went, appeal risk."""
+    with db() as session:
         return {
-            "tiles": q.tiles(session, now, f, view.day_start_local(now_local)),
-            "queue": q.act_now(session, now, f),
             "handlers": q.by_handler(session, now, f),
             "compliance": q.compliance(session, now, f, start, end),
             "breaches": q.breaches_in_period(session, now, f, start, end, offset),
@@ -74,13 +79,13 @@ def live_board() -> None:
     now_local = to_local(now)
     cutoff = view.appeal_cutoff(now_local, int(appeal_days), int(appeal_warn), appeal_unit)
     offset = now_local.utcoffset().total_seconds() / 3600
-    data = board_data(filters, now, start, end, cutoff, offset)
+    data = board_now(filters, now)
     st.caption(tr("board.refreshed", when=fmt_local(now, seconds=True)))
 
     tiles = data["tiles"]
-    cols = st.columns(5)
-    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d")):
-        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}")
+    cols = st.columns(6)
+    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
+        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}", help=tr("board.to_archive_help") if key == "to_archive" else None)
 
     st.markdown(f"#### {tr('board.queue')}")
     queue = view.queue_frame(data["queue"], now, L)
@@ -94,6 +99,7 @@ def live_board() -> None:
                      column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
                      column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
 
+    data = board_period(filters, now, start, end, cutoff, offset)
     left, right = st.columns(2)
     handler_rows = data["handlers"]
     with left:

@@ -156,6 +156,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "board.overdue_open": ("已超时待处理", "Overdue, still open"),
     "board.breached_today": ("今日超时", "Breached today"),
     "board.breached_7d": ("近7天超时", "Breached, last 7 days"),
+    "board.to_archive": ("待归档", "To archive"),
+    "board.to_archive_help": ("已办结尚未归档的工单（10.1.1），在“归档”页处理；归档时限默认不进入立即处理队列，可在规则筛选中加入。", "Closed cases not yet archived (10.1.1), worked on the Archive page; the archive deadline joins the act-now queue only when chosen in the rule filter."),
     "board.queue": ("立即处理队列", "Act now"),
     "board.queue_help": ("先列尚未超时的（剩余时间少的在前），再列已超时的（最近超时的在前，红色）。点击工单号打开详情。", "Still in time first, least time left on top; then overdue ones in red, most recent first. Click a case number to open it."),
     "board.queue_empty": ("没有即将超时或已超时的待办。", "Nothing at risk or overdue."),

@@ -48,7 +48,8 @@ def dataset(db_url, tmp_path):
 def test_tiles_count_open_at_risk_and_breached(dataset):
     with session_scope(dataset) as s:
         tiles = board.tiles(s, NOW, board.BoardFilters(), DAY_START)
-    assert tiles == {"open_cases": 2, "at_risk": 2, "overdue_open": 1, "breached_today": 2, "breached_7d": 3}
+    assert tiles == {"open_cases": 2, "at_risk": 2, "overdue_open": 1, "breached_today": 2, "breached_7d": 3,
+                     "to_archive": 2}  # C and D are closed and not archived yet
 
 
 def test_queue_puts_least_time_left_first_then_the_overdue(dataset):
@@ -135,9 +136,10 @@ def test_board_page_renders_tiles_queue_and_follows_filters(dataset):
     assert not at.exception, at.exception
     assert at.title[0].value == "实时督办看板"
     labels = {m.label: m.value for m in at.metric}
-    assert set(labels) == {"处理中工单", "即将超时", "已超时待处理", "今日超时", "近7天超时"}
+    assert set(labels) == {"处理中工单", "即将超时", "已超时待处理", "今日超时", "近7天超时", "待归档"}
     # Live now is months after the dataset: every open deadline is overdue.
-    assert labels["已超时待处理"] == "7"  # A and B: first and final; C and D: archive; E: notice
+    assert labels["已超时待处理"] == "5"  # A and B: first and final; E: notice
+    assert labels["待归档"] == "2"  # C and D: closed, not archived (the archive deadline is not in the queue)
     at.multiselect(key="board_rules").set_value(["SCOPE-NOTICE"]).run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["已超时待处理"] == "1"
@@ -154,3 +156,14 @@ def test_board_page_replays_a_past_instant(dataset):
     assert metrics["处理中工单"] == "2" and metrics["即将超时"] == "2" and metrics["已超时待处理"] == "1"
     queue = at.dataframe[0].value
     assert list(queue["link"]) == ["/case?case=A", "/case?case=E", "/case?case=B"]
+
+
+def test_the_archive_deadline_joins_the_queue_only_when_chosen(dataset):
+    later = NOW + timedelta(days=30)  # C and D closed a month ago and were never archived
+    with session_scope(dataset) as s:
+        default = board.act_now(s, later, board.BoardFilters())
+        chosen = board.act_now(s, later, board.BoardFilters(rules=board.DEADLINE_RULES))
+        tiles = board.tiles(s, later, board.BoardFilters(), DAY_START + timedelta(days=30))
+    assert not [r for r in default if r["rule_id"] == "ARC-ARCHIVE"]
+    assert sorted(r["case_no"] for r in chosen if r["rule_id"] == "ARC-ARCHIVE") == ["C", "D"]
+    assert tiles["to_archive"] == 2
