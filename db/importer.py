@@ -25,11 +25,13 @@ from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
 from db.obligations import reevaluate
-from db.session import session_scope
+from db.session import refresh_statistics, session_scope
 from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 CHUNK = 5000
+# An import that changes at least this many cases refreshes the planner statistics afterwards.
+BULK_ANALYZE = 10_000
 
 
 @dataclass
@@ -228,6 +230,8 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
         step("evaluate", 0.7)
         sync_imported(session, sorted(touched), now)
         reevaluate(session, sorted(touched), now)
+        if len(touched) >= BULK_ANALYZE:
+            refresh_statistics(session)
         record(session, actor, "import", "cases",
                ", ".join(t.name for t in tables.values()), None,
                {"cases_added": report.cases_added, "cases_updated": report.cases_updated,

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.audit import record
+from db.board import sql_const
 from db.models import Case, Contact, Handler, Obligation, Team, TrainingSession, TypicalMark
 from db.obligations import live_status, reevaluate
 from rules.applies import applicable_checks
@@ -305,7 +306,8 @@ def trainings(session: Session, since: datetime | None = None) -> list[dict[str,
 def archive_queue(session: Session, now: datetime, teams: Sequence[str] = (), limit: int = 500) -> tuple[int, list[dict[str, Any]]]:
     """Closed cases not yet archived (their ARC-ARCHIVE obligation is open), oldest due first, each with
     its checklist: the record rules and whether they pass."""
-    conds = [Obligation.rule_id == "ARC-ARCHIVE", Obligation.state == "open", Obligation.case_closed_at <= now]
+    conds = [Obligation.rule_id == sql_const("ARC-ARCHIVE"), Obligation.state == sql_const("open"),
+             Obligation.case_closed_at <= now]
     q = (select(Case.id, Case.case_no, Case.version, Case.category, Case.subcategory, Case.closed_at,
                 Case.received_at, Case.acceptance, Case.transferred_to, Case.survey_at, Case.satisfaction,
                 Case.demand_excessive, Case.typical,

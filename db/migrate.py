@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.migration import MigrationContext
+from sqlalchemy import text
 from alembic.config import Config
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
@@ -29,7 +31,10 @@ def upgrade(url: str | None = None) -> None:
         with engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
+            before = MigrationContext.configure(conn).get_current_revision()
             command.upgrade(cfg, "head")
+            if before is not None and before != MigrationContext.configure(conn).get_current_revision():
+                conn.execute(text("ANALYZE"))  # new indexes on an existing database: let the planner see them
     except OperationalError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
 

@@ -177,8 +177,13 @@ class Obligation(Base):
               sqlite_where=text("state = 'open' AND rule_id <> 'ARC-ARCHIVE'"),
               postgresql_where=text("state = 'open' AND rule_id <> 'ARC-ARCHIVE'")),
         # Breaches by due time with every column the board groups or filters by: counted from the index.
+        # (`state` is repeated as a column: SQLite reads nothing from a partial index's WHERE.)
         Index("ix_obligations_breached_due", "due_at", "rule_id", "team_id", "handler_id", "category", "channel",
-              sqlite_where=text("state = 'breached'"), postgresql_where=text("state = 'breached'")),
+              "state", sqlite_where=text("state = 'breached'"), postgresql_where=text("state = 'breached'")),
+        # Closed cases not yet archived, by closing time: the board's "to archive" tile and the archive page.
+        Index("ix_obligations_archive_backlog", "case_closed_at", "team_id", "handler_id", "category", "channel",
+              "state", "rule_id", sqlite_where=text("state = 'open' AND rule_id = 'ARC-ARCHIVE'"),
+              postgresql_where=text("state = 'open' AND rule_id = 'ARC-ARCHIVE'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))

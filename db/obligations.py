@@ -16,6 +16,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
+from db.session import refresh_statistics
 from db.models import Case, Contact, Obligation, Setting
 from rules.catalogue import RULES_VERSION
 from rules.evaluate import Finding, evaluate, evaluate_parallel
@@ -140,6 +141,7 @@ def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds
         done += len(ids)
         if progress:
             progress(done, total)
+    refresh_statistics(session)
     return stored
 
 

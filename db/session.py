@@ -5,7 +5,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -88,3 +88,9 @@ def check_connection(url: str | None = None) -> None:
             conn.exec_driver_sql("SELECT 1")
     except OperationalError as exc:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
+
+
+def refresh_statistics(session: Session) -> None:
+    """Update the planner's statistics after a bulk change (a large import, a seed, a bulk re-evaluation).
+    SQLite keeps none until ANALYZE runs, and without them it passes over the board's partial indexes."""
+    session.execute(text("ANALYZE"))
