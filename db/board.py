@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from db.models import Case, Contact, Handler, Obligation, Team
+from db.models import Case, Contact, DeadlineHour, Handler, Obligation, Team
 
 SLA_RULES = ("SLA-FIRST-CONTACT", "SLA-FINAL-RESULT", "SLA-PROGRESS", "SLA-PROMISED-REPLY")
 DEADLINE_RULES = SLA_RULES + ("SCOPE-NOTICE", "ARC-ARCHIVE")
@@ -133,21 +133,67 @@ def _where(session: Session, f: BoardFilters, model) -> list:
     return conds
 
 
+def _hour_span(start: datetime, stop: datetime) -> tuple[int, int] | None:
+    """The whole UTC hours inside [start, stop), as epoch hours [h0, h1); None when there are none."""
+    h0 = -(-int(start.timestamp()) // 3600)
+    h1 = int(stop.timestamp()) // 3600
+    return (h0, h1) if h1 > h0 else None
+
+
+def _at_hour(h: int) -> datetime:
+    return datetime.fromtimestamp(h * 3600, timezone.utc)
+
+
+def _hour_conds(session: Session, f: BoardFilters, h0: int, h1: int) -> list:
+    conds = [DeadlineHour.hour >= h0, DeadlineHour.hour < h1,
+             DeadlineHour.rule_id.in_(sorted(set(f.rules or BOARD_RULES)))]
+    if f.teams:
+        conds.append(DeadlineHour.team_id.in_(_ids(session, Team, f.teams)))
+    if f.categories:
+        conds.append(DeadlineHour.category.in_(list(f.categories)))
+    if f.channels:
+        conds.append(DeadlineHour.channel.in_(list(f.channels)))
+    return conds
+
+
+def _pieces(session: Session, f: BoardFilters, start: datetime, stop: datetime):
+    """Split a period for counting: whole past hours from the hourly counts (unless a handler filter needs
+    the obligations themselves), the partial hours at either end from the obligations."""
+    span = None if f.handlers else _hour_span(start, stop)
+    if span is None:
+        return None, [(start, stop)] if stop > start else []
+    h0, h1 = span
+    return span, [(a, b) for a, b in ((start, _at_hour(h0)), (_at_hour(h1), stop)) if b > a]
+
+
 def compliance(session: Session, now: datetime, f: BoardFilters, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """Per deadline rule, among obligations due in [start, min(end, now)): met on time vs. breached."""
+    """Per deadline rule, among obligations due in [start, min(end, now)): met on time vs. breached.
+    Obligations still open whose due time has passed count as breached."""
     stop = min(end, now)
     conds = _conds(session, f)
-    met_q = (select(Obligation.rule_id, func.count())
-             .where(*conds, Obligation.state == MET, Obligation.due_at >= start, Obligation.due_at < stop)
-             .group_by(Obligation.rule_id))
-    met = dict(session.execute(met_q).all())
+    met: dict[str, int] = {}
     breached: dict[str, int] = {}
-    for rule_id, n in _count_breached(session, conds, start, stop, Obligation.rule_id):
-        breached[rule_id] = breached.get(rule_id, 0) + n
+    span, raw = _pieces(session, f, start, stop)
+    if span is not None:  # whole hours before now: every open obligation in them is overdue
+        q = (select(DeadlineHour.rule_id, DeadlineHour.state, func.sum(DeadlineHour.n))
+             .where(*_hour_conds(session, f, *span)).group_by(DeadlineHour.rule_id, DeadlineHour.state))
+        for rule_id, state, n in session.execute(q):
+            target = met if state == "met" else breached if state in ("breached", "open") else None
+            if target is not None:
+                target[rule_id] = target.get(rule_id, 0) + int(n or 0)
+    for a, b in raw:
+        met_q = (select(Obligation.rule_id, func.count())
+                 .where(*conds, Obligation.state == MET, Obligation.due_at >= a, Obligation.due_at < b)
+                 .group_by(Obligation.rule_id))
+        for rule_id, n in session.execute(met_q):
+            met[rule_id] = met.get(rule_id, 0) + n
+        for rule_id, n in _count_breached(session, conds, a, b, Obligation.rule_id):
+            breached[rule_id] = breached.get(rule_id, 0) + n
     out = []
     for rule_id in sorted(set(met) | set(breached)):
         m, b = int(met.get(rule_id, 0)), int(breached.get(rule_id, 0))
-        out.append({"rule_id": rule_id, "met": m, "breached": b, "rate": (m / (m + b)) if m + b else None})
+        if m + b:
+            out.append({"rule_id": rule_id, "met": m, "breached": b, "rate": m / (m + b)})
     return out
 
 
@@ -184,7 +230,29 @@ def by_handler(session: Session, now: datetime, f: BoardFilters) -> list[dict[st
 def breaches_in_period(session: Session, now: datetime, f: BoardFilters, start: datetime, end: datetime,
                        offset_hours: float) -> list[dict[str, Any]]:
     """Breaches with due time in the period, grouped by local day, weekday, hour, rule, category and
-    channel (small groups; the page pivots them). Day/hour use the zone's offset, done in SQL."""
+    channel (small groups; the page pivots them). Whole past hours come from the hourly counts; the
+    partial hours at the ends (and any handler filter) from the obligations, with day/hour done in SQL."""
+    stop = min(end, now)
+    totals: dict[tuple, int] = {}
+    span, raw = _pieces(session, f, start, stop)
+    if span is not None:
+        q = (select(DeadlineHour.hour, DeadlineHour.rule_id, DeadlineHour.category, DeadlineHour.channel,
+                    func.sum(DeadlineHour.n))
+             .where(*_hour_conds(session, f, *span), DeadlineHour.state.in_(("breached", "open")))
+             .group_by(DeadlineHour.hour, DeadlineHour.rule_id, DeadlineHour.category, DeadlineHour.channel))
+        shift = timedelta(hours=offset_hours)
+        for hour, rule_id, category, channel, n in session.execute(q):
+            local = _at_hour(hour) + shift
+            key = (local.strftime("%Y-%m-%d"), local.weekday(), local.hour, rule_id, category or None, channel or None)
+            totals[key] = totals.get(key, 0) + int(n or 0)
+    for a, b in raw:
+        for key, n in _raw_breaches(session, f, a, b, offset_hours):
+            totals[key] = totals.get(key, 0) + n
+    return [{"day": d, "weekday": w, "hour": h, "rule_id": r, "category": c, "channel": ch, "n": n}
+            for (d, w, h, r, c, ch), n in sorted(totals.items(), key=lambda kv: tuple(str(x) for x in kv[0]))]
+
+
+def _raw_breaches(session: Session, f: BoardFilters, start: datetime, stop: datetime, offset_hours: float):
     dialect = session.get_bind().dialect.name
     minutes = int(offset_hours * 60)
     if dialect == "postgresql":
@@ -197,11 +265,9 @@ def breaches_in_period(session: Session, now: datetime, f: BoardFilters, start: 
         day = func.strftime("%Y-%m-%d", local)
         weekday = (func.cast(func.strftime("%w", local), type_=Obligation.team_id.type) + 6) % 7
         hour = func.strftime("%H", local)
-    stop = min(end, now)
     rows = _count_breached(session, _conds(session, f), start, stop, day, weekday, hour, Obligation.rule_id,
                            Obligation.category, Obligation.channel)
-    return [{"day": d, "weekday": int(w), "hour": int(h), "rule_id": r, "category": c, "channel": ch, "n": int(n)}
-            for d, w, h, r, c, ch, n in rows]
+    return [((d, int(w), int(h), r, c, ch), int(n)) for d, w, h, r, c, ch, n in rows]
 
 
 def appeal_risk(session: Session, now: datetime, f: BoardFilters, cutoff: datetime, limit: int = 200) -> list[dict[str, Any]]:

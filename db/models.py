@@ -361,3 +361,22 @@ class TrainingSession(Base):
     case_nos: Mapped[str] = mapped_column(Text)  # JSON list of case numbers
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class DeadlineHour(Base):
+    """How many deadline obligations fall due in each UTC hour, by rule, state, team, category and channel.
+
+    Kept in step with `obligations` by the code that replaces a case's obligations (db.obligations.store),
+    so that the board's period statistics (on-time rates, breaches by day and hour) add up a few thousand
+    of these rows instead of counting hundreds of thousands of obligations. Hours are UTC (epoch hours), so
+    the local day and hour of any zone follow by arithmetic. Absent values are stored as 0 / ''.
+    """
+
+    __tablename__ = "deadline_hours"
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

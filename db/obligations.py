@@ -7,17 +7,19 @@ previous obligations in place.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
 from db.session import refresh_statistics
-from db.models import Case, Contact, Obligation, Setting
+from db.models import Case, Contact, DeadlineHour, Obligation, Setting
 from rules.catalogue import RULES_VERSION
 from rules.evaluate import Finding, evaluate, evaluate_parallel
 from rules.thresholds import DEFAULT, Thresholds
@@ -30,6 +32,7 @@ RULE_FIELDS = (
     "typical_summary", "description", "true_reason", "customer_demand", "items_confirmed",
 )
 CHUNK = 5000
+HOUR_KEYS = ("hour", "rule_id", "state", "team_id", "category", "channel")
 Progress = Callable[[int, int], None]
 
 
@@ -103,13 +106,46 @@ def _rows(findings: Sequence[Finding], by_no: dict[str, dict], evaluated_at: dat
     return out
 
 
+def _hour_key(due_at: datetime, rule_id: str, state: str, team_id: int | None, category: str | None,
+              channel: str | None) -> tuple:
+    return (int(due_at.timestamp() // 3600), rule_id, state, team_id or 0, category or "", channel or "")
+
+
+def _update_hours(session: Session, before: Counter, after: Counter) -> None:
+    """Apply the change in hourly deadline counts (DeadlineHour) as upserts of the differences."""
+    delta = Counter(after)
+    delta.subtract(before)
+    changes = [dict(zip(HOUR_KEYS, key), n=n) for key, n in delta.items() if n]
+    if not changes:
+        return
+    table = DeadlineHour.__table__
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(table)
+    stmt = stmt.on_conflict_do_update(index_elements=list(HOUR_KEYS), set_={"n": table.c.n + stmt.excluded.n})
+    for start in range(0, len(changes), CHUNK):
+        session.execute(stmt, changes[start:start + CHUNK])
+    emptied = [dict(zip(HOUR_KEYS, key)) for key, n in delta.items() if n < 0]
+    if emptied:
+        gone = delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in HOUR_KEYS), table.c.n == 0)
+        session.execute(gone, [{f"k_{k}": v for k, v in row.items()} for row in emptied])
+
+
 def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], evaluated_at: datetime,
           th: Thresholds) -> int:
     by_no = {c["case_no"]: c for c in cases}
+    before: Counter = Counter()
     for chunk in _chunks([c["id"] for c in cases]):
+        old = session.execute(select(Obligation.due_at, Obligation.rule_id, Obligation.state, Obligation.team_id,
+                                     Obligation.category, Obligation.channel)
+                              .where(Obligation.case_id.in_(chunk), Obligation.due_at.is_not(None)))
+        before.update(_hour_key(*r) for r in old)
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
     rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
     insert_rows(session, Obligation.__table__, rows)
+    after = Counter(_hour_key(r["due_at"], r["rule_id"], r["state"], r["team_id"], r["category"], r["channel"])
+                    for r in rows if r["due_at"] is not None)
+    _update_hours(session, before, after)
     return len(rows)
 
 
