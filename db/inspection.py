@@ -142,18 +142,20 @@ def population(session: Session, p: Population, now: datetime) -> pd.DataFrame:
                 Case.category, Case.channel, basis.label("basis_at"), flagged.label("flagged"))
          .join(Handler, Handler.id == Case.handler_id).outerjoin(Team, Team.id == Case.team_id)
          .where(*conds).order_by(Case.id))
-    frame = pd.DataFrame([r._asdict() for r in session.execute(q)],
-                         columns=["case_id", "case_no", "team", "handler", "category", "channel", "basis_at", "flagged"])
-    zone = local_zone()
-    frame["month"] = [_month(v, zone) for v in frame["basis_at"]]
+    frame = pd.DataFrame.from_records(session.execute(q).all(), columns=[
+        "case_id", "case_no", "team", "handler", "category", "channel", "basis_at", "flagged"])
+    frame["month"] = _months(frame["basis_at"])
     frame["flagged"] = frame["flagged"].astype(bool)
     return frame.drop(columns=["basis_at"])
 
 
-def _month(value: datetime, zone) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(zone).strftime("%Y-%m")
+def _months(instants: pd.Series) -> pd.Series:
+    """Local calendar month (YYYY-MM) of each instant, vectorised."""
+    if instants.empty:
+        return pd.Series([], dtype=str, index=instants.index)
+    local = pd.to_datetime(instants, utc=True).dt.tz_convert(str(local_zone()))
+    codes = local.dt.year * 100 + local.dt.month  # formatting each instant is slow; a month has one label
+    return codes.map({c: f"{c // 100}-{c % 100:02d}" for c in codes.unique()})
 
 
 def digest(case_ids: Sequence[int]) -> str:
@@ -345,9 +347,8 @@ def assessment_rows(session: Session, start: datetime | None = None, end: dateti
         q = q.where(Assessment.assessed_at < end)
     cols = ["id", "case_id", "case_no", "inspector", "purpose", "handler", "team", "score", "passed",
             "critical_failed", "assessed_at"]
-    frame = pd.DataFrame([r._asdict() for r in session.execute(q)], columns=cols)
-    zone = local_zone()
-    frame["month"] = [_month(v, zone) for v in frame["assessed_at"]]
+    frame = pd.DataFrame.from_records(session.execute(q).all(), columns=cols)
+    frame["month"] = _months(frame["assessed_at"])
     return frame
 
 

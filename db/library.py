@@ -194,44 +194,56 @@ class LibraryFilters:
 
 def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> list[dict[str, Any]]:
     """Active library entries matching the filters; with a query, ranked by relevance (BM25 on jieba
-    tokens), else newest first. No personal data is read: only the de-identified copy."""
-    q = (select(TypicalMark.id, TypicalMark.case_id, TypicalMark.tags, TypicalMark.clauses, TypicalMark.example,
-                TypicalMark.marked_by, TypicalMark.marked_at, TypicalMark.library_text, TypicalMark.tokens,
-                Case.case_no, Case.category, Case.subcategory, Case.satisfaction, Case.channel, Case.received_at)
-         .join(Case, Case.id == TypicalMark.case_id).where(TypicalMark.active.is_(True)))
+    tokens), else newest first. No personal data is read: only the de-identified copy. Ranking reads only
+    the ids, tokens and tags; the shown fields are loaded for the entries returned."""
+    conds = [TypicalMark.active.is_(True)]
     if f.categories:
-        q = q.where(Case.category.in_(f.categories))
+        conds.append(Case.category.in_(f.categories))
     if f.subcategories:
-        q = q.where(Case.subcategory.in_(f.subcategories))
+        conds.append(Case.subcategory.in_(f.subcategories))
     if f.outcome == "satisfied":
-        q = q.where(Case.satisfaction.in_(("satisfied", "basically_satisfied")))
+        conds.append(Case.satisfaction.in_(("satisfied", "basically_satisfied")))
     elif f.outcome == "dissatisfied":
-        q = q.where(Case.satisfaction == "dissatisfied")
+        conds.append(Case.satisfaction == "dissatisfied")
     if f.example in EXAMPLES:
-        q = q.where(TypicalMark.example == f.example)
-    rows = []
-    for r in session.execute(q):
-        tags, clauses = json.loads(r.tags), json.loads(r.clauses)
-        if f.tags and not set(f.tags) & set(tags):
+        conds.append(TypicalMark.example == f.example)
+    query = f.query.strip()
+    cols = [TypicalMark.id, TypicalMark.tags, TypicalMark.clauses, TypicalMark.marked_at, Case.case_no]
+    if query:
+        cols.append(TypicalMark.tokens)
+    candidates = []
+    for r in session.execute(select(*cols).join(Case, Case.id == TypicalMark.case_id).where(*conds)):
+        if f.tags and not set(f.tags) & set(json.loads(r.tags)):
             continue
-        if f.clauses and not set(f.clauses) & set(clauses):
+        if f.clauses and not set(f.clauses) & set(json.loads(r.clauses)):
             continue
-        lines = r.library_text.split("\n")
-        rows.append({"id": r.id, "case_id": r.case_id, "tags": tags, "clauses": clauses, "example": r.example,
-                     "marked_by": r.marked_by, "marked_at": r.marked_at, "active": True,
-                     "summary": lines[0], "lesson": lines[1] if len(lines) > 1 else "",  # de-identified
-                     "case_no": r.case_no, "category": r.category, "subcategory": r.subcategory,
-                     "satisfaction": r.satisfaction, "channel": r.channel, "received_at": r.received_at,
-                     "library_text": r.library_text, "_tokens": r.tokens})
-    if f.query.strip():
-        scores = dict(rank(f.query, [(r["id"], r["_tokens"].split()) for r in rows]))
-        rows = [dict(r, score=scores[r["id"]]) for r in rows if r["id"] in scores]
-        rows.sort(key=lambda r: (-r["score"], r["case_no"]))
+        candidates.append(r)
+    if query:
+        scored = rank(query, [(r.id, r.tokens) for r in candidates])[:limit]
+        order = [doc_id for doc_id, _ in scored]
+        scores = dict(scored)
     else:
-        rows.sort(key=lambda r: (r["marked_at"], r["case_no"]), reverse=True)
+        candidates.sort(key=lambda r: (r.marked_at, r.case_no), reverse=True)
+        order, scores = [r.id for r in candidates[:limit]], {}
+    if not order:
+        return []
+    q = (select(TypicalMark.id, TypicalMark.case_id, TypicalMark.tags, TypicalMark.clauses, TypicalMark.example,
+                TypicalMark.marked_by, TypicalMark.marked_at, TypicalMark.library_text,
+                Case.case_no, Case.category, Case.subcategory, Case.satisfaction, Case.channel, Case.received_at)
+         .join(Case, Case.id == TypicalMark.case_id))
+    found = {}
+    rows = (r for n in range(0, len(order), 900) for r in session.execute(q.where(TypicalMark.id.in_(order[n:n + 900]))))
     for r in rows:
-        r.pop("_tokens")
-    return rows[:limit]
+        lines = r.library_text.split("\n")
+        found[r.id] = {"id": r.id, "case_id": r.case_id, "tags": json.loads(r.tags), "clauses": json.loads(r.clauses),
+                       "example": r.example, "marked_by": r.marked_by, "marked_at": r.marked_at, "active": True,
+                       "summary": lines[0], "lesson": lines[1] if len(lines) > 1 else "",  # de-identified
+                       "case_no": r.case_no, "category": r.category, "subcategory": r.subcategory,
+                       "satisfaction": r.satisfaction, "channel": r.channel, "received_at": r.received_at,
+                       "library_text": r.library_text}
+        if r.id in scores:
+            found[r.id]["score"] = scores[r.id]
+    return [found[i] for i in order if i in found]
 
 
 def library_facets(session: Session) -> dict[str, list[str]]:
@@ -305,19 +317,22 @@ def trainings(session: Session, since: datetime | None = None) -> list[dict[str,
 
 def archive_queue(session: Session, now: datetime, teams: Sequence[str] = (), limit: int = 500) -> tuple[int, list[dict[str, Any]]]:
     """Closed cases not yet archived (their ARC-ARCHIVE obligation is open), oldest due first, each with
-    its checklist: the record rules and whether they pass."""
+    its checklist: the record rules and whether they pass. Counted and ordered on the archive backlog's
+    own index (due = closing time + the archive threshold, so closing order is due order)."""
     conds = [Obligation.rule_id == sql_const("ARC-ARCHIVE"), Obligation.state == sql_const("open"),
              Obligation.case_closed_at <= now]
+    if teams:
+        conds.append(Obligation.team_id.in_(select(Team.id).where(Team.name.in_(list(teams)))))
+    total = session.scalar(select(func.count()).select_from(Obligation).where(*conds)) or 0
+    first = (select(Obligation.case_id, Obligation.due_at, Obligation.warn_at).where(*conds)
+             .order_by(Obligation.case_closed_at, Obligation.case_id).limit(limit).subquery())
     q = (select(Case.id, Case.case_no, Case.version, Case.category, Case.subcategory, Case.closed_at,
                 Case.received_at, Case.acceptance, Case.transferred_to, Case.survey_at, Case.satisfaction,
-                Case.demand_excessive, Case.typical,
-                Handler.name.label("handler"), Team.name.label("team"), Obligation.due_at, Obligation.warn_at)
-         .join(Case, Case.id == Obligation.case_id).join(Handler, Handler.id == Case.handler_id)
-         .outerjoin(Team, Team.id == Case.team_id).where(*conds))
-    if teams:
-        q = q.where(Team.name.in_(list(teams)))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = [r._asdict() for r in session.execute(q.order_by(Obligation.due_at, Case.case_no).limit(limit))]
+                Case.demand_excessive, Case.typical, Handler.name.label("handler"), Team.name.label("team"),
+                first.c.due_at, first.c.warn_at)
+         .join(first, first.c.case_id == Case.id).join(Handler, Handler.id == Case.handler_id)
+         .outerjoin(Team, Team.id == Case.team_id).order_by(first.c.due_at, Case.case_no))
+    rows = [r._asdict() for r in session.execute(q)]
     checks = _record_checks(session, [r["id"] for r in rows], now)
     for r in rows:
         r["status"] = live_status("open", r["due_at"], r["warn_at"], now)

@@ -91,7 +91,7 @@ with new_tab:
     b1, b2 = st.columns(2)
     if b1.button(tr("qa.preview"), key="smp_preview"):
         try:
-            with db() as session:
+            with st.spinner(tr("qa.working")), db() as session:
                 frame = population(session, pop, now)
             sample = draw(frame, m, seed)
         except SampleInvalid as exc:
@@ -108,7 +108,7 @@ with new_tab:
                              hide_index=True)
     if allowed("sample") and b2.button(tr("qa.draw"), type="primary", key="smp_draw"):
         try:
-            with db() as session:
+            with st.spinner(tr("qa.working")), db() as session:
                 plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now)
         except SampleInvalid as exc:
             st.error(tr("qa.invalid", error=str(exc)))

@@ -247,6 +247,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "qa.inspectors": ("分派给质检员", "Assign to inspectors"),
     "qa.scorecard": ("评分表", "Scorecard"),
     "qa.preview": ("预览样本", "Preview"),
+    "qa.working": ("正在统计总体并抽样…", "Gathering the population and drawing…"),
     "qa.draw": ("抽取并保存", "Draw and save"),
     "qa.preview_text": ("总体 {population} 件，样本 {sample} 件；有督办标记的占比：总体 {pop_flagged}% ，样本 {smp_flagged}%。", "Population {population}, sample {sample}; flagged share: population {pop_flagged}%, sample {smp_flagged}%."),
     "qa.drawn": ("已保存抽检计划 #{id}，共 {n} 项待质检。", "Plan #{id} saved with {n} item(s) to assess."),

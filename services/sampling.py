@@ -86,7 +86,11 @@ def _stratum_keys(pop: pd.DataFrame, columns: list[str]) -> pd.Series:
     bad = [c for c in columns if c not in STRATA]
     if not columns or bad:
         raise SampleInvalid(f"strata must be some of {', '.join(STRATA)}")
-    return pop[columns].fillna("—").astype(str).agg(" / ".join, axis=1)
+    parts = [pop[c].fillna("—").astype(str) for c in columns]
+    keys = parts[0]
+    for part in parts[1:]:
+        keys = keys + " / " + part
+    return keys
 
 
 def _stratified(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:
@@ -97,25 +101,27 @@ def _stratified(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.Da
     pop = pop.assign(stratum=keys)
     sizes = keys.value_counts().to_dict()
     alloc = allocate(sizes, n, m.minimum)
-    parts = []
-    for key in sorted(alloc):
-        group = pop[pop["stratum"] == key]
-        k = alloc[key]
+    return _per_group(pop, alloc, rng)
+
+
+def _per_group(pop: pd.DataFrame, take: dict[str, int], rng: np.random.Generator) -> pd.DataFrame:
+    """Draw take[stratum] rows from each stratum, strata in sorted order (so the seed's stream is used the
+    same way every time), rows within a stratum in case_id order."""
+    groups = pop.groupby("stratum", sort=True).indices  # stratum -> row positions, in row (case_id) order
+    picked = []
+    for key, positions in groups.items():
+        k = take.get(key, 0)
         if k:
-            parts.append(group.iloc[np.sort(rng.choice(len(group), size=k, replace=False))])
-    return pd.concat(parts) if parts else pop.iloc[0:0]
+            picked.append(positions[np.sort(rng.choice(len(positions), size=k, replace=False))])
+    return pop.iloc[np.concatenate(picked)] if picked else pop.iloc[0:0]
 
 
 def _quota(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:
     if m.per_handler < 1:
         raise SampleInvalid("per_handler must be at least 1")
     pop = pop.assign(stratum=pop["handler"].fillna("—").astype(str) + " / " + pop["month"].astype(str))
-    parts = []
-    for key in sorted(pop["stratum"].unique()):
-        group = pop[pop["stratum"] == key]
-        k = min(m.per_handler, len(group))
-        parts.append(group.iloc[np.sort(rng.choice(len(group), size=k, replace=False))])
-    return pd.concat(parts)
+    sizes = pop["stratum"].value_counts().to_dict()
+    return _per_group(pop, {k: min(m.per_handler, n) for k, n in sizes.items()}, rng)
 
 
 def _risk(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:

@@ -53,23 +53,30 @@ def query_terms(query: str) -> list[str]:
     return seen
 
 
-def rank(query: str, docs: Sequence[tuple[int, Sequence[str]]], k1: float = 1.5, b: float = 0.75) -> list[tuple[int, float]]:
-    """BM25 scores of the documents (id, tokens) that contain at least one query term, best first."""
+def rank(query: str, docs: Sequence[tuple[int, str]], k1: float = 1.5, b: float = 0.75) -> list[tuple[int, float]]:
+    """BM25 scores of the documents (id, space-separated tokens) containing at least one query term, best
+    first. Term frequencies are counted as whole-token substrings of the padded token string, in C."""
     terms = query_terms(query)
     if not terms or not docs:
         return []
+    needles = [f" {term} " for term in terms]
     n = len(docs)
-    avg = sum(len(toks) for _, toks in docs) / n or 1.0
-    # term frequencies of the query terms only (list.count runs in C; a Counter per document would not)
-    freqs = [(doc_id, [toks.count(term) for term in terms], len(toks)) for doc_id, toks in docs]
+    freqs = []
+    total_length = 0
+    for doc_id, toks in docs:
+        padded = f" {toks} "
+        length = toks.count(" ") + 1 if toks else 0
+        total_length += length
+        freqs.append((doc_id, [padded.count(needle) for needle in needles], length))
+    avg = total_length / n or 1.0
     df = [sum(1 for _, tf, _ in freqs if tf[i]) for i in range(len(terms))]
     idf = [math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df]
     results = []
     for doc_id, tf, length in freqs:
+        if not any(tf):
+            continue
         norm = k1 * (1 - b + b * length / avg)
-        score = sum(idf[i] * f * (k1 + 1) / (f + norm) for i, f in enumerate(tf) if f)
-        if score > 0:
-            results.append((doc_id, score))
+        results.append((doc_id, sum(idf[i] * f * (k1 + 1) / (f + norm) for i, f in enumerate(tf) if f)))
     results.sort(key=lambda r: (-r[1], r[0]))
     return results
 

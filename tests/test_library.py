@@ -68,8 +68,8 @@ def test_ordinary_numbers_are_left_alone():
 
 def test_chinese_segmentation_and_ranking():
     assert "宽带" in tokens("家庭宽带频繁断网") and "的" not in tokens("家里的信号")
-    docs = [(1, tokens("宽带断网 宽带断网 光猫红灯 入户光缆弯折")), (2, tokens("资费争议 流量费 宽带 提了一句")),
-            (3, tokens("营业厅服务态度差"))]
+    docs = [(1, " ".join(tokens("宽带断网 宽带断网 光猫红灯 入户光缆弯折"))),
+            (2, " ".join(tokens("资费争议 流量费 宽带 提了一句"))), (3, " ".join(tokens("营业厅服务态度差")))]
     ranked = rank("宽带断网", docs)
     assert [d for d, _ in ranked] == [1, 2]
     assert rank("不存在的词语组合", docs) == []
