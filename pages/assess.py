@@ -139,11 +139,17 @@ with right:
                                          reasons, comments, comment, actor())
         except StaleAssessment as exc:
             st.error(tr("qa.stale", error=str(exc)))
+            st.session_state["assess_stale"] = item_id
         except AssessmentRefused as exc:
             st.error(tr("qa.refused", error=str(exc)))
         else:
             st.session_state.pop(version_key, None)
             st.session_state["assess_flash"] = tr("qa.saved", score="—" if result.score is None else f"{result.score:g}")
             st.rerun()
+    if st.session_state.get("assess_stale") == item_id and st.button(tr("qa.reload"), key="assess_reload"):
+        # drop this form's inputs and the version it was opened with: the saved assessment shows instead
+        for key in [k for k in st.session_state if str(k).startswith(f"as_{item_id}_")] + [version_key, "assess_stale"]:
+            st.session_state.pop(key, None)
+        st.rerun()
     if st.session_state.get("assess_flash"):
         st.success(st.session_state.pop("assess_flash"))

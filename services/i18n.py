@@ -301,6 +301,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "qa.save": ("保存评分", "Save the assessment"),
     "qa.saved": ("评分已保存（{score} 分）。", "Assessment saved ({score})."),
     "qa.stale": ("未保存：{error}", "Not saved: {error}"),
+    "qa.reload": ("放弃我的修改，载入已保存的评分", "Discard my changes and load the saved assessment"),
     "qa.refused": ("未保存：{error}", "Not saved: {error}"),
     "qa.assessed_at": ("评分时间", "Assessed"),
     "qa.metric.assessed": ("已质检件数", "Assessments"),

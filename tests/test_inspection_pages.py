@@ -97,6 +97,11 @@ def test_assessing_a_case_with_prefilled_verdicts_and_a_refused_second_save(insp
         saved = load_item(s, item_id)["assessment"]
         assert saved["inspector"] == "insp-a" and saved["items"]["communication"]["verdict"] == "fail"
         assert s.scalar(select(func.count()).select_from(Assessment)) == 1
+    # the second inspector reloads: the form now shows the saved verdicts and the current version
+    second.button(key="assess_reload").click().run()
+    assert not second.exception, second.exception
+    assert second.radio(key=f"as_{item_id}_communication_v").value == "fail"
+    assert any("已由 insp-a" in c.value for c in second.caption)
 
 
 def test_results_page_shows_the_handler_and_the_failed_clause(inspected):
