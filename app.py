@@ -52,7 +52,7 @@ with st.sidebar:
 
     with db() as session:
         options = team_names(session)
-    st.multiselect(tr("side.teams"), options, key="app_teams")
+    st.multiselect(tr("side.teams"), options, placeholder=tr("common.choose"), key="app_teams")
     st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=str(local_zone())))
 
 PAGES = [

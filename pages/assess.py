@@ -29,6 +29,8 @@ with db() as session:
 
 if not rows:
     st.info(tr("qa.no_assignments"))
+    if allowed("sample"):
+        st.caption(tr("qa.go_sampling"))
 ids = [r["id"] for r in rows]
 labels = {r["id"]: f"{r['case_no']} · {r['plan']} · {r['assignee'] or '—'}"
          + (f" · {r['score'] if r['score'] is not None else '—'}" if r["assessed_at"] else "") for r in rows}

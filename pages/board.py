@@ -26,13 +26,13 @@ with db() as session:
 
 with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=False):
     c1, c2, c3, c4 = st.columns(4)
-    handlers = c1.multiselect(tr("board.handlers"), handler_options, key="board_handlers")
-    categories = c2.multiselect(tr("search.category"), list(ENUMS["category"]), key="board_categories",
+    handlers = c1.multiselect(tr("board.handlers"), handler_options, placeholder=tr("common.choose"), key="board_handlers")
+    categories = c2.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="board_categories",
                                 format_func=lambda v: label("category", v, L))
-    channels = c3.multiselect(tr("board.channels"), list(ENUMS["channel"]), key="board_channels",
+    channels = c3.multiselect(tr("board.channels"), list(ENUMS["channel"]), placeholder=tr("common.choose"), key="board_channels",
                               format_func=lambda v: label("channel", v, L))
     rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.BOARD_RULES),
-                           key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
+                           placeholder=tr("common.choose"), key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
     c5, c6, c7, c8, c9 = st.columns(5)
     today = datetime.now(local_zone()).date()
     period = c5.date_input(tr("board.period"), value=(today - timedelta(days=6), today), key="board_period")

@@ -138,7 +138,7 @@ if allowed("mark_typical"):
             c1, c2, c3 = st.columns(3)
             tags = c1.text_input(tr("lib.tags_input"), value="、".join(mark["tags"]) if mark else "", key="mark_tags")
             clauses = c2.multiselect(tr("lib.col.clauses"), list(CLAUSES), default=mark["clauses"] if mark else [],
-                                     key="mark_clauses")
+                                     placeholder=tr("common.choose"), key="mark_clauses")
             example = c3.radio(tr("lib.col.example"), ["good", "bad"], horizontal=True, key="mark_example",
                                index=["good", "bad"].index(mark["example"]) if mark and mark["example"] else None,
                                format_func=lambda v: tr(f"lib.example.{v}"))

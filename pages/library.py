@@ -45,7 +45,8 @@ def show_case(case_no: str) -> None:
     st.markdown(f"**{tr('lib.col.summary')}**：{md(mark['summary'] or tr('lib.no_summary'))}")
     if mark["lesson"]:
         st.markdown(f"**{tr('lib.col.lesson')}**：{md(mark['lesson'])}")
-    st.caption(tr("lib.marked_by", who=mark["marked_by"], when=fmt_local(mark["marked_at"])))
+    who = tr("lib.by_import") if mark["marked_by"] == "import" else mark["marked_by"]
+    st.caption(tr("lib.marked_by", who=who, when=fmt_local(mark["marked_at"])))
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"#### {tr('lib.story')}")
@@ -87,11 +88,11 @@ with db() as session:
     facets = library_facets(session)
 query = st.text_input(tr("lib.query"), key="lib_query", placeholder=tr("lib.query_hint"))
 c1, c2, c3, c4, c5, c6 = st.columns(6)
-categories = c1.multiselect(tr("search.category"), list(ENUMS["category"]), key="lib_categories",
+categories = c1.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="lib_categories",
                             format_func=lambda v: label("category", v, L))
-subs = c2.multiselect(tr("lib.col.sub"), facets["subcategories"], key="lib_subs")
-tags = c3.multiselect(tr("lib.col.tags"), facets["tags"], key="lib_tags")
-clauses = c4.multiselect(tr("lib.col.clauses"), list(CLAUSES), key="lib_clauses")
+subs = c2.multiselect(tr("lib.col.sub"), facets["subcategories"], placeholder=tr("common.choose"), key="lib_subs")
+tags = c3.multiselect(tr("lib.col.tags"), facets["tags"], placeholder=tr("common.choose"), key="lib_tags")
+clauses = c4.multiselect(tr("lib.col.clauses"), list(CLAUSES), placeholder=tr("common.choose"), key="lib_clauses")
 outcome = c5.selectbox(tr("lib.col.outcome"), ["any", "satisfied", "dissatisfied"], key="lib_outcome",
                        format_func=lambda v: tr(f"lib.outcome.{v}"))
 example = c6.selectbox(tr("lib.col.example"), ["any", "good", "bad"], key="lib_example",
@@ -136,7 +137,7 @@ if not pack:
     st.caption(tr("lib.pack_empty"))
     st.stop()
 # keyed by the pack's content: adding a case elsewhere on the page starts the widget afresh
-chosen = st.multiselect(tr("lib.pack_cases"), pack, default=pack, key="lib_pack_chosen_" + "|".join(pack))
+chosen = st.multiselect(tr("lib.pack_cases"), pack, default=pack, placeholder=tr("common.choose"), key="lib_pack_chosen_" + "|".join(pack))
 if chosen != pack:
     st.session_state["lib_pack"] = list(chosen)
     st.rerun()

@@ -41,11 +41,11 @@ with new_tab:
                        format_func=lambda v: tr(f"qa.purpose.{v}"), horizontal=True)
     period = c3.date_input(tr("qa.period"), value=(last_month_start, first_of_month - timedelta(days=1)), key="smp_period")
     c1, c2, c3, c4 = st.columns(4)
-    teams = c1.multiselect(tr("col.team"), all_teams, key="smp_teams")
-    handlers = c2.multiselect(tr("qa.col.handler"), all_handlers, key="smp_handlers")
-    categories = c3.multiselect(tr("qa.col.category"), list(ENUMS["category"]), key="smp_categories",
+    teams = c1.multiselect(tr("col.team"), all_teams, placeholder=tr("common.choose"), key="smp_teams")
+    handlers = c2.multiselect(tr("qa.col.handler"), all_handlers, placeholder=tr("common.choose"), key="smp_handlers")
+    categories = c3.multiselect(tr("qa.col.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="smp_categories",
                                 format_func=lambda v: label("category", v, L))
-    channels = c4.multiselect(tr("qa.col.channel"), list(ENUMS["channel"]), key="smp_channels",
+    channels = c4.multiselect(tr("qa.col.channel"), list(ENUMS["channel"]), placeholder=tr("common.choose"), key="smp_channels",
                               format_func=lambda v: label("channel", v, L))
     c1, c2, c3 = st.columns(3)
     include_open = c1.checkbox(tr("qa.include_open"), key="smp_open")
@@ -62,7 +62,7 @@ with new_tab:
     percent = c4.number_input(tr("qa.percent"), min_value=0.1, max_value=100.0, value=5.0, step=0.5, key="smp_percent",
                               disabled=method == "quota" or by_share != "percent")
     c1, c2, c3, c4 = st.columns(4)
-    strata = c1.multiselect(tr("qa.strata"), list(STRATA), default=["team"], key="smp_strata",
+    strata = c1.multiselect(tr("qa.strata"), list(STRATA), default=["team"], placeholder=tr("common.choose"), key="smp_strata",
                             format_func=lambda v: tr(f"qa.col.{v}"), disabled=method != "stratified")
     minimum = c2.number_input(tr("qa.minimum"), min_value=0, value=2, key="smp_minimum", disabled=method != "stratified")
     per_handler = c3.number_input(tr("qa.per_handler"), min_value=1, value=5, key="smp_per_handler",
@@ -72,7 +72,7 @@ with new_tab:
     st.session_state.setdefault("smp_seed", secrets.randbelow(2**31 - 1))
     c1, c2, c3 = st.columns([1, 2, 1])
     seed = int(c1.number_input(tr("qa.seed"), min_value=0, max_value=2**31 - 2, step=1, key="smp_seed"))
-    chosen = c2.multiselect(tr("qa.inspectors"), people, key="smp_inspectors")
+    chosen = c2.multiselect(tr("qa.inspectors"), people, placeholder=tr("common.choose"), key="smp_inspectors")
     card_id = c3.selectbox(tr("qa.scorecard"), [c["id"] for c in cards], key="smp_card",
                            format_func=lambda i: next(f"{c['name']} v{c['version']}" for c in cards if c["id"] == i))
 

@@ -23,7 +23,7 @@ with st.form("search_form"):
     phone = c2.text_input(tr("search.phone"), key="search_phone")
     handler = c3.text_input(tr("search.handler"), key="search_handler")
     c4, c5, c6, c7 = st.columns([2, 1, 1, 2])
-    categories = c4.multiselect(tr("search.category"), list(ENUMS["category"]), key="search_categories",
+    categories = c4.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="search_categories",
                                 format_func=lambda v: label("category", v, L))
     status = c5.selectbox(tr("search.status"), ["any", "open", "closed", "rejected"], key="search_status",
                           format_func=lambda v: tr(f"status.{v}"))

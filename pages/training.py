@@ -33,7 +33,7 @@ if allowed("record_training"):
         topic = st.text_input(tr("train.topic"), key="train_topic", max_chars=200)
         attendees = st.text_area(tr("train.attendees"), key="train_attendees", help=tr("train.attendees_help"))
         cases = st.multiselect(tr("train.cases"), library, default=[c for c in st.session_state.get("lib_pack", []) if c in library],
-                               key="train_cases")
+                               placeholder=tr("common.choose"), key="train_cases")
         if st.form_submit_button(tr("train.save")):
             held = datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
             people = [p for chunk in attendees.replace("，", ",").replace("、", ",").splitlines() for p in chunk.split(",")]

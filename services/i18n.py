@@ -3,6 +3,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # frame
+    "common.choose": ("请选择（可多选）", "Choose (any number)"),
     "app.title": ("投诉督办台", "Complaint Supervision Desk"),
     "app.subtitle": ("依据 DB3212/T 1102—2022 督办移动通信客户投诉处理", "Supervising complaint handling under DB3212/T 1102—2022"),
     "nav.supervision": ("督办", "Supervision"),
@@ -267,6 +268,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "qa.all_assignees": ("显示所有人的任务", "Everyone's assignments"),
     "qa.only_open": ("只看未评", "Only not yet assessed"),
     "qa.no_assignments": ("没有待质检的工单。", "No cases to assess."),
+    "qa.go_sampling": ("在“抽检计划”页抽取样本并分派后，分给您的工单会列在这里。", "Draw a sample on the Sampling plans page; the cases assigned to you are listed here."),
     "qa.pick": ("选择要质检的工单", "Case to assess"),
     "qa.no_item": ("找不到该质检任务。", "No such assessment item."),
     "qa.card_used": ("评分表：{name} v{version}，合格线 {mark} 分", "Scorecard: {name} v{version}, pass mark {mark}"),
@@ -379,6 +381,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lib.not_in_library": ("工单 {case_no} 不在案例库中。", "Case {case_no} is not in the library."),
     "lib.no_summary": ("（尚未总结特点与规律）", "(characteristics and patterns not written yet)"),
     "lib.marked_by": ("由 {who} 于 {when} 收入案例库", "Added by {who} on {when}"),
+    "lib.by_import": ("工单系统导出", "the work-order export"),
     "lib.story": ("处理经过（按附录A流程）", "The case along the Appendix A flow"),
     "lib.check_passed": ("记录齐全，符合要求", "on record as required"),
     "lib.pack": ("培训包", "Training pack"),
