@@ -66,7 +66,7 @@ PAGES = [
     ("nav.library", "archive", "pages/archive.py", "page.archive", ":material/inventory_2:"),
     ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
     ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
-    ("nav.rules", "rules", "pages/rules.py", "page.rules", ":material/rule:"),
+    ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
     ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
     ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),

@@ -103,7 +103,7 @@ def test_case_detail_unknown_case_is_a_warning(seeded):
 
 
 def test_rules_page_lists_all_rules_and_what_if_counts(seeded):
-    at = app("pages/rules.py")
+    at = app("pages/rule_settings.py")
     table = at.dataframe[0].value
     assert len(table) == 16 and "SLA-FIRST-CONTACT" in set(table["ID"])
     at.number_input(key="rules_th_first_contact_hours").set_value(1.0)
