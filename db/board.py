@@ -145,15 +145,9 @@ def _at_hour(h: int) -> datetime:
 
 
 def _hour_conds(session: Session, f: BoardFilters, h0: int, h1: int) -> list:
-    conds = [DeadlineHour.hour >= h0, DeadlineHour.hour < h1,
-             DeadlineHour.rule_id.in_(sorted(set(f.rules or BOARD_RULES)))]
-    if f.teams:
-        conds.append(DeadlineHour.team_id.in_(_ids(session, Team, f.teams)))
-    if f.categories:
-        conds.append(DeadlineHour.category.in_(list(f.categories)))
-    if f.channels:
-        conds.append(DeadlineHour.channel.in_(list(f.channels)))
-    return conds
+    """Conditions on the hourly counts (which have no handler: _pieces never uses them with one)."""
+    return [DeadlineHour.hour >= h0, DeadlineHour.hour < h1,
+            DeadlineHour.rule_id.in_(sorted(set(f.rules or BOARD_RULES)))] + _where(session, f, DeadlineHour)
 
 
 def _pieces(session: Session, f: BoardFilters, start: datetime, stop: datetime):

@@ -28,3 +28,14 @@ def open_page(page: str | None = None, role: str = "team_lead") -> AppTest:
         at.run()
         assert not at.exception, at.exception
     return at
+
+
+def refused_directly(page: str, role: str) -> bool:
+    """Run one page file on its own (as if its URL were opened directly) as `role`; True when the page's
+    guard refused it. Fails the test on any exception."""
+    at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
+    now = datetime.now(timezone.utc)
+    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": now, "last_seen": now}
+    at.run()
+    assert not at.exception, at.exception
+    return any(e.value == "您的角色无权访问此页面或执行此操作。" for e in at.error)

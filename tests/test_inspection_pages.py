@@ -3,7 +3,6 @@ second, outdated save), results, scorecard versions, and who may open what."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,8 +12,8 @@ from db.models import Assessment, SamplingPlan
 from db.seed import seed
 from db.session import session_scope
 from db.users import create_user
-from tests.apptest import APP, signed_in
-from tests.test_inspection import YEAR, draw_plan
+from tests.apptest import refused_directly, signed_in
+from tests.test_inspection import draw_plan
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -140,11 +139,4 @@ def test_admin_saves_a_new_scorecard_version_and_inspectors_only_read(inspected)
     ("inspector", "pages/assess.py", True), ("manager", "pages/scorecards.py", False),
 ])
 def test_inspection_pages_check_the_role(inspected, role, path, allowed):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(Path(APP).parent / path), default_timeout=60)
-    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": NOW, "last_seen": NOW}
-    at.run()
-    assert not at.exception, at.exception
-    refused = [e.value for e in at.error if e.value == "您的角色无权访问此页面或执行此操作。"]
-    assert bool(refused) is (not allowed)
+    assert refused_directly(path, role) is (not allowed)

@@ -1,8 +1,7 @@
 """The library, training and archive pages, and marking from the case page, in Streamlit's AppTest."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 from db.library import LibraryFilters, search_library, trainings
 from db.models import Case, TypicalMark
 from db.session import session_scope
-from tests.apptest import APP, signed_in
+from tests.apptest import refused_directly, signed_in
 from tests.test_library import library  # noqa: F401 - the fixture
 
 
@@ -91,12 +90,4 @@ def test_marking_a_case_typical_from_the_case_page(library):
     ("inspector", "pages/training.py", False), ("manager", "pages/library.py", True),
 ])
 def test_library_pages_check_the_role(library, role, path, allowed):
-    from streamlit.testing.v1 import AppTest
-
-    now = datetime.now(timezone.utc)
-    at = AppTest.from_file(str(Path(APP).parent / path), default_timeout=60)
-    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": now, "last_seen": now}
-    at.run()
-    assert not at.exception, at.exception
-    refused = [e.value for e in at.error if e.value == "您的角色无权访问此页面或执行此操作。"]
-    assert bool(refused) is (not allowed)
+    assert refused_directly(path, role) is (not allowed)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import Case
 from db.seed import seed
 from db.session import session_scope
-from tests.apptest import open_page, signed_in
+from tests.apptest import open_page, refused_directly, signed_in
 from tests.helpers import case_row, write_csv
 
 NOW = datetime.now(timezone.utc)
@@ -152,13 +152,7 @@ def test_import_page_imports_an_upload_and_lists_problems(seeded, tmp_path):
 ])
 def test_pages_check_the_role_on_the_server(seeded, role, page, allowed):
     """Even when a page is reached directly (not through the menu), the role decides."""
-    at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
-    now = datetime.now(timezone.utc)
-    at.session_state["auth_user"] = {"username": "x", "display_name": "x", "role": role, "since": now, "last_seen": now}
-    at.run()
-    assert not at.exception, at.exception
-    refused = [e.value for e in at.error if e.value == "您的角色无权访问此页面或执行此操作。"]
-    assert bool(refused) is (not allowed)
+    assert refused_directly(page, role) is (not allowed)
 
 
 def test_login_is_required_and_demo_accounts_work(seeded):
