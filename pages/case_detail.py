@@ -12,6 +12,7 @@ from db.library import CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_
 from db.queries import case_obligations, case_record
 from services.config import local_zone
 from services.deid import scrub_text
+from services.library_view import split_items
 from services.privacy import mask_name, mask_phone
 from services.timeutil import fmt_local, to_local
 from services.views import case_fields, flags_table, flow_stages, timeline_frame
@@ -144,7 +145,7 @@ if allowed("mark_typical"):
                                format_func=lambda v: tr(f"lib.example.{v}"))
             save_mark = st.form_submit_button(tr("lib.mark_save"))
         if save_mark:
-            free = [x for chunk in tags.replace("，", ",").replace("、", ",").split(",") for x in [chunk.strip()] if x]
+            free = split_items(tags)
             try:
                 with db() as session:
                     mark_typical(session, record["case_no"], st.session_state[version_key], summary, lesson,

@@ -9,6 +9,7 @@ import streamlit as st
 
 from db.library import LibraryFilters, LibraryRefused, record_training, search_library, trainings
 from services.config import local_zone
+from services.library_view import split_items
 from services.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
 from ui.common import as_of, db, lang, tr
@@ -36,7 +37,7 @@ if allowed("record_training"):
                                placeholder=tr("common.choose"), key="train_cases")
         if st.form_submit_button(tr("train.save")):
             held = datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
-            people = [p for chunk in attendees.replace("，", ",").replace("、", ",").splitlines() for p in chunk.split(",")]
+            people = split_items(attendees)
             try:
                 with db() as session:
                     record_training(session, held, trainer, topic, people, cases, actor())

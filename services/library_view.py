@@ -19,6 +19,18 @@ RIGHT = "right"
 WRONG = "wrong"
 
 
+def split_items(text: str | None) -> list[str]:
+    """Items typed into one field, separated by commas (full or half width), 、 or new lines; blanks dropped,
+    order kept, duplicates removed."""
+    out: list[str] = []
+    for line in (text or "").replace("，", ",").replace("、", ",").splitlines():
+        for item in line.split(","):
+            item = item.strip()
+            if item and item not in out:
+                out.append(item)
+    return out
+
+
 def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: datetime,
           lang: str = "zh") -> list[dict[str, Any]]:
     """The steps of Appendix A with when they happened, what the record says at each step, and the

@@ -58,6 +58,13 @@ def test_the_customers_name_is_removed_wherever_it_appears():
     assert out.kinds == ("name",)
 
 
+def test_typed_lists_split_on_chinese_and_western_separators():
+    from services.library_view import split_items
+
+    assert split_items("张三、李四，王五\n赵六, 张三 ,") == ["张三", "李四", "王五", "赵六"]
+    assert split_items("") == [] and split_items(None) == []
+
+
 def test_ordinary_numbers_are_left_alone():
     text = "工单TZ20261129040000043于2026-11-02 10:00回访，套餐128元/月，基站9342号扇区，退费58.5元。"
     assert scrub(text).text == text and scrub(text).kinds == ()
