@@ -7,7 +7,7 @@ import streamlit as st
 
 from db.library import CLAUSES, LibraryFilters, library_case, library_facets, search_library
 from db.queries import case_obligations
-from services.library_view import RIGHT, pack_docx, pack_rows, story
+from services.library_view import RIGHT, matching_line, pack_docx, pack_rows, story
 from services.board import export_xlsx
 from services.textsearch import highlight_markdown, query_terms
 from services.timeutil import fmt_local
@@ -118,10 +118,9 @@ for e in entries[:50]:
         if e["lesson"]:
             head.markdown(f"{tr('lib.col.lesson')}：" + highlight_markdown(e["lesson"], terms))
         if terms:
-            hits = [line for line in e["library_text"].split("\n")[2:]
-                    if len(line) > 12 and any(t in line.lower() for t in terms)]
-            if hits:
-                head.markdown(":small[…" + highlight_markdown(hits[0][:120], terms) + "…]")
+            hit = matching_line(e["library_text"], terms)
+            if hit:
+                head.markdown(":small[…" + highlight_markdown(hit, terms) + "…]")
         if act.button(tr("lib.open"), key=f"lib_open_{e['case_no']}"):
             st.session_state["lib_open"] = e["case_no"]
             st.rerun()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-import pandas as pd
 import streamlit as st
 
 from db.library import LibraryFilters, LibraryRefused, record_training, search_library, trainings
 from services.config import local_zone
-from services.library_view import split_items
+from services.library_view import split_items, training_months
 from services.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
 from ui.common import as_of, db, lang, tr
@@ -50,9 +49,7 @@ if allowed("record_training"):
 if not sessions:
     st.info(tr("train.none"))
     st.stop()
-frame = pd.DataFrame([{"month": s["held_at"].astimezone(local_zone()).strftime("%Y-%m"),
-                       "attendees": len(s["attendees"])} for s in sessions])
-monthly = frame.groupby("month").agg(sessions=("month", "size"), attendees=("attendees", "sum")).reset_index()
+monthly = training_months(sessions, local_zone())
 last = max(s["held_at"] for s in sessions)
 gap = (now - last).days
 (st.warning if gap > 31 else st.success)(tr("train.last", when=fmt_local(last), days=gap))

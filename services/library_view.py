@@ -31,6 +31,24 @@ def split_items(text: str | None) -> list[str]:
     return out
 
 
+def training_months(sessions: Sequence[dict[str, Any]], zone) -> pd.DataFrame:
+    """Sessions and attendances per local month, oldest first (to show that training is regular, 6.2)."""
+    if not sessions:
+        return pd.DataFrame(columns=["month", "sessions", "attendees"])
+    frame = pd.DataFrame([{"month": s["held_at"].astimezone(zone).strftime("%Y-%m"), "attendees": len(s["attendees"])}
+                          for s in sessions])
+    return frame.groupby("month").agg(sessions=("month", "size"), attendees=("attendees", "sum")).reset_index()
+
+
+def matching_line(library_text: str, terms: Sequence[str], width: int = 120) -> str | None:
+    """The first line of an entry's case text (after the summary and the lesson) that contains a query
+    term, cut to `width`; lines of a few characters (category, subcategory) are passed over."""
+    for line in library_text.split("\n")[2:]:
+        if len(line) > 12 and any(t in line.lower() for t in terms):
+            return line[:width]
+    return None
+
+
 def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: datetime,
           lang: str = "zh") -> list[dict[str, Any]]:
     """The steps of Appendix A with when they happened, what the record says at each step, and the

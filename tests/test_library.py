@@ -65,6 +65,23 @@ def test_typed_lists_split_on_chinese_and_western_separators():
     assert split_items("") == [] and split_items(None) == []
 
 
+def test_monthly_training_counts_and_the_matching_line():
+    from zoneinfo import ZoneInfo
+
+    from services.library_view import matching_line, training_months
+
+    sh = ZoneInfo("Asia/Shanghai")
+    sessions = [{"held_at": datetime(2026, 2, 28, 17, 0, tzinfo=timezone.utc), "attendees": ["甲", "乙"]},  # 1 March local
+                {"held_at": datetime(2026, 3, 10, 6, 0, tzinfo=timezone.utc), "attendees": ["丙"]},
+                {"held_at": datetime(2026, 2, 10, 6, 0, tzinfo=timezone.utc), "attendees": ["丁"]}]
+    months = training_months(sessions, sh)
+    assert months.to_dict("records") == [{"month": "2026-02", "sessions": 1, "attendees": 1},
+                                         {"month": "2026-03", "sessions": 2, "attendees": 3}]
+    text = "总结\n教训\n网络\n宽带断网\n客户家庭宽带频繁断线，光猫指示灯闪红。"
+    assert matching_line(text, ["宽带"]) == "客户家庭宽带频繁断线，光猫指示灯闪红。"
+    assert matching_line(text, ["资费"]) is None
+
+
 def test_ordinary_numbers_are_left_alone():
     text = "工单TZ20261129040000043于2026-11-02 10:00回访，套餐128元/月，基站9342号扇区，退费58.5元。"
     assert scrub(text).text == text and scrub(text).kinds == ()
