@@ -148,12 +148,13 @@ def _mark(m: TypicalMark) -> dict[str, Any]:
             "ended_at": m.ended_at, "end_reason": m.end_reason}
 
 
-def sync_imported(session: Session, case_ids: Sequence[int], now: datetime) -> int:
+def sync_imported(session: Session, case_ids: Sequence[int], now: datetime | None = None) -> int:
     """Keep the library in step with imported cases: a case the work-order system exports as typical
     enters the library (marked by `import`, with the exported summary) unless it already has a mark, and
     the de-identified text of entries whose case changed is rebuilt. Returns how many entries were added."""
     if not case_ids:
         return 0
+    now = now or datetime.now(timezone.utc)
     added = 0
     ids = list(case_ids)
     for n in range(0, len(ids), 900):
