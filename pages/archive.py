@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from db.library import RECORD_RULES, LibraryRefused, archive_cases, archive_queue
-from services.library_view import checklist_frame
+from services.library_view import checklist_frame, rule_title
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, lang, teams, tr
 
@@ -13,7 +13,7 @@ guard("archive")
 L = lang()
 now = as_of()
 st.title(tr("page.archive"))
-st.caption(tr("arc.intro", rules="、".join(RECORD_RULES)))
+st.caption(tr("arc.intro", rules="、".join(rule_title(r, L) for r in RECORD_RULES)))
 if st.session_state.get("arc_flash"):
     st.success(st.session_state.pop("arc_flash"))
 

@@ -96,6 +96,11 @@ def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: da
     return steps
 
 
+def rule_title(rule_id: str, lang: str = "zh") -> str:
+    rule = BY_ID[rule_id]
+    return f"{rule.title_zh if lang == 'zh' else rule.title_en}（{rule.clause}）"
+
+
 def checklist_frame(rows: Sequence[dict[str, Any]], rules: Sequence[str], lang: str = "zh") -> pd.DataFrame:
     """The archive queue with one column per record rule: ✓ passes, ✗ fails, — does not apply."""
     mark = {"pass": "✓", "breached": "✗", None: "—"}
@@ -106,7 +111,7 @@ def checklist_frame(rows: Sequence[dict[str, Any]], rules: Sequence[str], lang: 
                t("col.due", lang): fmt_local(r["due_at"]),
                t("col.status", lang): t(f"status.{r['status']}", lang) if r["status"] else t("state.open", lang)}
         for rule in rules:
-            row[rule] = mark[r["checks"].get(rule)]
+            row[rule_title(rule, lang)] = mark[r["checks"].get(rule)]
         row[t("lib.col.complete", lang)] = "✓" if r["complete"] else "✗"
         out.append(row)
     return pd.DataFrame(out)

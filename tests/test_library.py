@@ -263,6 +263,12 @@ def test_archiving_checks_the_records_and_feeds_the_engine(library):
         assert by["L-1"]["checks"]["REC-TRANSFER"] is None  # not transferred: does not apply
         assert not by["L-3"]["complete"] and by["L-3"]["checks"]["REC-DECISION"] == "breached"
         versions = {k: v["version"] for k, v in by.items()}
+    from db.library import RECORD_RULES
+    from services.library_view import checklist_frame
+
+    shown = checklist_frame(queue, RECORD_RULES).set_index("工单号")
+    assert shown.loc["L-3", "形成处理决定并留存（8.3.6）"] == "✗" and shown.loc["L-1", "形成处理决定并留存（8.3.6）"] == "✓"
+    assert shown.loc["L-1", "转派记录四要素齐全（8.3.2）"] == "—" and shown.loc["L-3", "可归档"] == "✗"
     with pytest.raises(LibraryRefused, match=r"L-3: records incomplete \(REC-DECISION\)"):
         with session_scope(library) as s:
             archive_cases(s, versions, "lead", NOW)
