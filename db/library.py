@@ -28,6 +28,9 @@ EXAMPLES = ("good", "bad")
 # The clauses a library entry can be tagged with (the standard's numbered clauses).
 CLAUSES = ("4.1", "4.3", "5", "6.1.2", "6.2", "7.1.2", "7.2", "8.2.1", "8.2.2", "8.2.3", "8.3.1", "8.3.2",
            "8.3.3", "8.3.4", "8.3.5", "8.3.6", "9.1", "9.2", "9.3", "10.1.1", "10.1.2", "10.2.1", "10.2.2")
+# Finer complaint labels an operator's work orders use (domain notes), all within the standard's three
+# classes (clause 5); offered as ready-made tags when a case is marked typical.
+CATEGORY_TAGS = ("业务使用", "业务办理", "信息安全", "网络", "费用", "营销活动", "不知情定制", "服务")
 # The record rules an archive checklist requires to pass (10.1.1: the materials are complete).
 RECORD_RULES = ("REC-ACCEPTANCE", "REC-TRANSFER", "REC-DEPT-SOLUTION", "REC-DECISION", "SAT-SURVEY")
 TEXT_FIELDS = ("description", "true_reason", "customer_demand", "event_restoration", "existing_problem",

@@ -8,7 +8,7 @@ import streamlit as st
 
 from db.audit import record as audit_record
 from db.edits import EditRefused, add_contact
-from db.library import CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
+from db.library import CATEGORY_TAGS, CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
 from db.queries import case_obligations, case_record
 from services.config import local_zone
 from services.deid import scrub_text
@@ -136,8 +136,12 @@ if allowed("mark_typical"):
             summary = st.text_area(tr("lib.summary_input"), key="mark_summary",
                                    value=mark["summary"] if mark else (record["typical_summary"] or ""))
             lesson = st.text_area(tr("lib.col.lesson"), value=mark["lesson"] if mark else "", key="mark_lesson")
-            c1, c2, c3 = st.columns(3)
-            tags = c1.text_input(tr("lib.tags_input"), value="、".join(mark["tags"]) if mark else "", key="mark_tags")
+            c0, c1, c2, c3 = st.columns(4)
+            known = [t for t in (mark["tags"] if mark else []) if t in CATEGORY_TAGS]
+            kinds = c0.multiselect(tr("lib.category_tags"), list(CATEGORY_TAGS), default=known,
+                                   placeholder=tr("common.choose"), key="mark_kinds")
+            own = [t for t in (mark["tags"] if mark else []) if t not in CATEGORY_TAGS]
+            tags = c1.text_input(tr("lib.tags_input"), value="、".join(own), key="mark_tags")
             clauses = c2.multiselect(tr("lib.col.clauses"), list(CLAUSES), default=mark["clauses"] if mark else [],
                                      placeholder=tr("common.choose"), key="mark_clauses")
             example = c3.radio(tr("lib.col.example"), ["good", "bad"], horizontal=True, key="mark_example",
@@ -145,7 +149,7 @@ if allowed("mark_typical"):
                                format_func=lambda v: tr(f"lib.example.{v}"))
             save_mark = st.form_submit_button(tr("lib.mark_save"))
         if save_mark:
-            free = split_items(tags)
+            free = list(kinds) + split_items(tags)
             try:
                 with db() as session:
                     mark_typical(session, record["case_no"], st.session_state[version_key], summary, lesson,

@@ -413,6 +413,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lib.mark_title": ("典型案例", "Typical case"),
     "lib.marked": ("已收入案例库", "in the library"),
     "lib.summary_input": ("特点与规律（必填）", "Characteristics and patterns (required)"),
+    "lib.category_tags": ("类别标签", "Category tags"),
     "lib.tags_input": ("自定义标签（用顿号或逗号分隔）", "Free tags (comma-separated)"),
     "lib.mark_save": ("收入/更新案例库", "Save to the library"),
     "lib.unmark": ("移出案例库", "Remove from the library"),
