@@ -11,7 +11,7 @@ from services.board import export_xlsx
 from services.config import local_zone
 from services.quality import agreement, by_group, disagreements, labelled, pareto
 from ui.auth import guard
-from ui.common import as_of, db, lang, tr
+from ui.common import as_of, db, lang, teams, tr
 
 guard("quality")
 L = lang()
@@ -32,6 +32,8 @@ with db() as session:
     for card in latest_scorecards(session):
         titles.update({i["key"]: i["title_zh"] if L == "zh" else i["title_en"] for i in card["items"]})
     assessed = assessment_rows(session, start, end)
+    if teams():  # the sidebar's team filter applies here too
+        assessed = assessed[assessed["team"].isin(teams())].reset_index(drop=True)
     items = item_rows(session, assessed["id"].tolist())
     cal = calibration_rows(session)
 

@@ -112,6 +112,14 @@ def test_results_page_shows_the_handler_and_the_failed_clause(inspected):
     fill_and_save(at, item["id"], {"communication": "fail"})
     res = page("pages/quality.py", role="team_lead")
     assert res.metric[0].value == "1"
+    with session_scope(url) as s:
+        from db.queries import team_names
+
+        elsewhere = [t for t in team_names(s) if t != item["team"]][:1]
+    other = page("pages/quality.py", role="team_lead", app_teams=elsewhere)  # the sidebar's team filter
+    assert other.metric[0].value == "0"
+    same = page("pages/quality.py", role="team_lead", app_teams=[item["team"]])
+    assert same.metric[0].value == "1"
     handlers = res.dataframe[0].value
     assert item["handler"] in handlers["处理人"].tolist()
     pareto = res.dataframe[2].value
