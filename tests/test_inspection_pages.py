@@ -138,7 +138,8 @@ def test_admin_saves_a_new_scorecard_version_and_inspectors_only_read(inspected)
         versions = scorecard_versions(s, "投诉处理质检评分表")
     assert [v["version"] for v in versions] == [2, 1] and versions[0]["pass_mark"] == 70.0
     reader = page("pages/scorecards.py")
-    assert not reader.get("arrow_data_editor") and not reader.button
+    assert "timeliness" in reader.dataframe[0].value["代码"].tolist()  # inspectors read the card ...
+    assert not reader.get("arrow_data_editor") and not reader.button  # ... and cannot change it
 
 
 @pytest.mark.parametrize("role, path, allowed", [
