@@ -230,6 +230,13 @@ def draw_plan(url, card, purpose="regular", inspectors=("insp-a", "insp-b"), met
                            list(inspectors), card, "insp-a", NOW)
 
 
+def first_item(url, card) -> int:
+    """Draw the standard test plan and return its first sample item's id."""
+    plan_id, _ = draw_plan(url, card)
+    with session_scope(url) as s:
+        return assignments(s, plan_id=plan_id)[0]["id"]
+
+
 def verdicts_for(url, item_id, now=NOW):
     """The engine's pre-filled verdicts, the inspector judging the undecided items as passed."""
     from services.views import flag_detail
@@ -286,9 +293,7 @@ def test_population_filters_flags_and_closed_by_default(seeded):
 
 def test_a_second_inspector_saving_the_same_item_is_refused_and_nothing_is_overwritten(seeded):
     url, card = seeded
-    plan_id, _ = draw_plan(url, card)
-    with session_scope(url) as s:
-        item_id = assignments(s, plan_id=plan_id)[0]["id"]
+    item_id = first_item(url, card)
     _item, verdicts, engine = verdicts_for(url, item_id)
     opened_by_a = opened_by_b = 0  # both opened the form before either saved
     with session_scope(url) as s:
@@ -312,9 +317,7 @@ def test_a_second_inspector_saving_the_same_item_is_refused_and_nothing_is_overw
 
 def test_overriding_the_engine_without_a_reason_is_refused(seeded):
     url, card = seeded
-    plan_id, _ = draw_plan(url, card)
-    with session_scope(url) as s:
-        item_id = assignments(s, plan_id=plan_id)[0]["id"]
+    item_id = first_item(url, card)
     _item, verdicts, engine = verdicts_for(url, item_id)
     key = next(k for k, v in engine.items() if v is not None)
     flipped = {**verdicts, key: "fail" if engine[key] != "fail" else "pass"}
@@ -331,9 +334,7 @@ def test_overriding_the_engine_without_a_reason_is_refused(seeded):
 
 def test_an_assessment_keeps_the_scorecard_version_it_used(seeded):
     url, card = seeded
-    plan_id, _ = draw_plan(url, card)
-    with session_scope(url) as s:
-        item_id = assignments(s, plan_id=plan_id)[0]["id"]
+    item_id = first_item(url, card)
     _item, verdicts, engine = verdicts_for(url, item_id)
     with session_scope(url) as s:
         save_assessment(s, item_id, 0, verdicts, engine, {}, {}, {}, "", "insp-a", NOW)
