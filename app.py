@@ -6,11 +6,11 @@ from datetime import datetime, time
 import streamlit as st
 
 from db.session import DatabaseUnavailable
-from services.auth import may_open, role_label
+from domain.roles import may_open, role_label
 from services.bootstrap import ensure_database
-from services.config import database_url, local_zone
-from services.i18n import t
-from services.timeutil import fmt_local
+from domain.config import database_url, local_zone
+from domain.i18n import t
+from domain.timeutil import fmt_local
 from ui.auth import current_user, login_page, logout
 from ui.common import as_of, db, lang, tr
 

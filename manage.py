@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Sequence
+
+from domain.roles import ROLES
+from domain.timeutil import TimeParseError, fmt_local, parse_instant
+from services import commands
 
 
 def _instant(text: str) -> datetime:
-    from services.timeutil import TimeParseError, parse_instant
-
     try:
         return parse_instant(text)
     except TimeParseError as exc:
@@ -59,9 +61,7 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 
     Example: python manage.py init-db --db postgresql+psycopg://postgres@127.0.0.1:5432/complaints
     """
-    from db.migrate import upgrade
-
-    upgrade(args.db)
+    commands.init_db(args.db)
     print("database schema is up to date")
     return 0
 
@@ -71,11 +71,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     Example: python manage.py seed --cases 5000 --seed 1
     """
-    from db.migrate import upgrade
-    from db.seed import seed
-
-    upgrade(args.db)
-    n, contacts = seed(args.cases, args.seed, args.now, args.db, progress=Bar("evaluating"))
+    n, contacts = commands.seed_cases(args.db, args.cases, args.seed, args.now, progress=Bar("evaluating"))
     print(f"seeded {n} cases with {contacts} new contacts (seed {args.seed})")
     return 0
 
@@ -89,13 +85,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     Example: python manage.py import exports/cases.xlsx --contacts exports/contacts.csv
     """
-    from db.importer import import_files
-    from db.migrate import upgrade
-
-    upgrade(args.db)
     bar = Bar("importing")
-    report = import_files(args.cases_file, args.contacts, partial=args.partial, url=args.db,
-                          progress=lambda stage, frac: bar(frac))
+    report = commands.import_exports(args.db, args.cases_file, args.contacts, args.partial,
+                                     progress=lambda stage, frac: bar(frac))
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in report.problems:
@@ -116,26 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     JSON: one array of {case_no, rule_id, clause, status, due_at, detail}, sorted by case_no then rule_id.
     Example: python manage.py evaluate --now 2026-03-02T09:00:00+08:00 --case TZ2026030100000001 --format json
     """
-    from db.obligations import load_cases, thresholds
-    from db.session import session_scope
-    from db.models import Case
-    from rules.evaluate import evaluate, flags
-    from services.flags import finding_flag
-    from services.timeutil import fmt_local
-    from sqlalchemy import select
-
-    now = args.now or datetime.now(timezone.utc).replace(microsecond=0)
-    with session_scope(args.db) as session:
-        th = thresholds(session)
-        if args.case:
-            case_id = session.scalar(select(Case.id).where(Case.case_no == args.case))
-            if case_id is None:
-                print(f"error: no case with case_no {args.case!r}", file=sys.stderr)
-                return 1
-            cases = load_cases(session, [case_id])
-        else:
-            cases = load_cases(session, received_until=now)
-    result = [finding_flag(f, now, args.lang) for f in flags(evaluate(cases, now, th))]
+    now, result = commands.evaluate_flags(args.db, args.now, args.case, args.lang)
     if args.format == "json":
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -153,13 +126,7 @@ def cmd_reevaluate(args: argparse.Namespace) -> int:
 
     Example: python manage.py reevaluate
     """
-    from db.locks import exclusive
-    from db.obligations import reevaluate_all
-    from db.session import session_scope
-
-    with session_scope(args.db) as session:
-        exclusive(session, "import")
-        n = reevaluate_all(session, progress=Bar("re-evaluating"))
+    n = commands.reevaluate(args.db, progress=Bar("re-evaluating"))
     print(f"stored {n} obligations")
     return 0
 
@@ -172,19 +139,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     """
     import getpass
 
-    from db.migrate import upgrade
-    from db.session import session_scope
-    from db.users import create_user
-
-    upgrade(args.db)
     password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    try:
-        with session_scope(args.db) as session:
-            create_user(session, args.username, args.name or args.username, args.role, password,
-                        actor=f"cli:{getpass.getuser()}")
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    commands.create_user(args.db, args.username, args.name or args.username, args.role, password,
+                         actor=f"cli:{getpass.getuser()}")
     print(f"created user {args.username} ({args.role})")
     return 0
 
@@ -194,9 +151,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     For PostgreSQL use pg_dump instead (see README). Example: python manage.py backup backups/complaints-2026-11-29.sqlite3
     """
-    from db.backup import backup
-
-    target = backup(args.db, args.target)
+    target = commands.backup(args.db, args.target)
     print(f"backup written to {target}")
     return 0
 
@@ -206,13 +161,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     Example: python manage.py restore backups/complaints-2026-11-29.sqlite3
     """
-    from db.backup import BackupProblem, restore
-
-    try:
-        restore(args.db, args.source)
-    except BackupProblem as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    commands.restore(args.db, args.source)
     print(f"restored from {args.source}")
     return 0
 
@@ -258,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("reevaluate")
     p = add("create-user")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=("team_lead", "inspector", "trainer", "manager", "admin"))
+    p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--name", help="display name")
     p = add("backup")
     p.add_argument("target", metavar="FILE")
@@ -269,12 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from db.locks import Busy
-    from db.session import DatabaseUnavailable
-
     try:
         return COMMANDS[args.command](args)
-    except (DatabaseUnavailable, Busy) as exc:
+    except commands.USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -25,7 +25,7 @@ from db.library import LibraryFilters, archive_queue, search_library, sync_impor
 from db.migrate import upgrade  # noqa: E402
 from db.models import Case  # noqa: E402
 from db.session import session_scope  # noqa: E402
-from services.sampling import Method, draw  # noqa: E402
+from domain.sampling import Method, draw  # noqa: E402
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
 

@@ -27,7 +27,7 @@ from db.models import Case, Contact  # noqa: E402
 from db.obligations import reevaluate  # noqa: E402
 from db.seed import generate  # noqa: E402
 from db.session import session_scope  # noqa: E402
-from services.vocab import CASE_COLUMNS  # noqa: E402
+from domain.vocab import CASE_COLUMNS  # noqa: E402
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc)
 CHUNK = 100_000

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from db.session import dispose_engine
-from services.config import database_url
+from domain.config import database_url
 
 
 class BackupProblem(ValueError):

@@ -26,7 +26,7 @@ from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
 from db.obligations import reevaluate
 from db.session import refresh_statistics, session_scope
-from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 CHUNK = 5000

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, aliased
 
 from db.audit import record
 from db.bulk import insert_rows
+from rules.catalogue import BY_ID
 from db.models import (Assessment, AssessmentItem, Case, Handler, Obligation, SampleItem, SamplingPlan,
                        Scorecard, Team)
-from services.config import local_zone
-from services.sampling import Method, SampleInvalid, assign, draw
-from services.scorecard import DEFAULT_ITEMS, DEFAULT_NAME, DEFAULT_PASS_MARK, VERDICTS, Score, dumps, score, validate_items
+from domain.config import local_zone
+from domain.sampling import Method, SampleInvalid, assign, draw
+from domain.scorecard import DEFAULT_ITEMS, DEFAULT_NAME, DEFAULT_PASS_MARK, VERDICTS, Score, dumps, score, validate_items
 
 
 class AssessmentRefused(ValueError):
@@ -76,7 +77,7 @@ def save_scorecard(session: Session, name: str, items: Sequence[dict[str, Any]],
         raise AssessmentRefused("the scorecard needs a name")
     if not 0 <= float(pass_mark) <= 100:
         raise AssessmentRefused("the pass mark must be between 0 and 100")
-    clean = validate_items(items)
+    clean = validate_items(items, BY_ID)
     current = session.scalar(select(func.max(Scorecard.version)).where(Scorecard.name == name)) or 0
     card = Scorecard(name=name, version=current + 1, items=dumps(clean), pass_mark=float(pass_mark), created_by=actor)
     session.add(card)
@@ -280,7 +281,7 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
                     engine: dict[str, str | None], evidence: dict[str, str], reasons: dict[str, str],
                     comments: dict[str, str], comment: str, actor: str, now: datetime | None = None) -> Score:
     """Score and store an assessment (first save or a correction) in one transaction."""
-    from services.scorecard import overrides
+    from domain.scorecard import overrides
 
     now = now or datetime.now(timezone.utc)
     loaded = load_item(session, item_id)

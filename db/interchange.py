@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from services.timeutil import TimeParseError, parse_instant
-from services.vocab import CASE_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
+from domain.timeutil import TimeParseError, parse_instant
+from domain.vocab import CASE_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"

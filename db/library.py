@@ -20,9 +20,9 @@ from db.board import sql_const
 from db.models import Case, Contact, Handler, Obligation, Team, TrainingSession, TypicalMark
 from db.obligations import live_status, reevaluate
 from rules.applies import applicable_checks
-from services.deid import scrub_text
-from services.textsearch import rank, tokens
-from services.vocab import label
+from domain.deid import scrub_text
+from domain.textsearch import rank, tokens
+from domain.vocab import label
 
 EXAMPLES = ("good", "bad")
 # The clauses a library entry can be tagged with (the standard's numbered clauses).

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError
 
 from db.session import DatabaseUnavailable, describe_db_error, get_engine
-from services.config import database_url
+from domain.config import database_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -19,7 +19,7 @@ from db.locks import exclusive
 from db.library import sync_imported
 from db.obligations import reevaluate_all
 from db.session import session_scope
-from services.vocab import CASE_COLUMNS
+from domain.vocab import CASE_COLUMNS
 
 UTC = timezone.utc
 H = timedelta(hours=1)

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from services.config import database_url
+from domain.config import database_url
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

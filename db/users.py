@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.models import User
-from services.auth import ROLES
+from domain.roles import ROLES
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)

@@ -7,12 +7,12 @@ import streamlit as st
 from db.inspection import AssessmentRefused, StaleAssessment, assignments, load_item, save_assessment
 from db.queries import case_obligations, case_record
 from rules.applies import applicable_checks
-from services.deid import scrub_text
-from services.privacy import mask_name, mask_phone
-from services.scorecard import VERDICTS, form_items, score
-from services.timeutil import fmt_local
+from domain.deid import scrub_text
+from domain.privacy import mask_name, mask_phone
+from domain.scorecard import VERDICTS, form_items, score
+from domain.timeutil import fmt_local
 from services.views import flag_detail, flags_table
-from services.vocab import label
+from domain.vocab import label
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, lang, md, tr
 

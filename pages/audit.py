@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from db.audit import search
-from services.config import local_zone
-from services.timeutil import fmt_local
+from domain.config import local_zone
+from domain.timeutil import fmt_local
 from ui.auth import guard
 from ui.common import db, tr
 

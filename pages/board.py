@@ -10,9 +10,9 @@ import streamlit as st
 from db import board as q
 from rules.catalogue import BY_ID
 from services import board as view
-from services.config import local_zone
-from services.timeutil import fmt_local, to_local
-from services.vocab import ENUMS, label
+from domain.config import local_zone
+from domain.timeutil import fmt_local, to_local
+from domain.vocab import ENUMS, label
 from ui.common import as_of, db, lang, teams, tr
 from ui.auth import guard
 

@@ -10,13 +10,13 @@ from db.audit import record as audit_record
 from db.edits import EditRefused, add_contact
 from db.library import CATEGORY_TAGS, CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
 from db.queries import case_obligations, case_record
-from services.config import local_zone
-from services.deid import scrub_text
+from domain.config import local_zone
+from domain.deid import scrub_text
 from services.library_view import split_items
-from services.privacy import mask_name, mask_phone
-from services.timeutil import fmt_local, to_local
+from domain.privacy import mask_name, mask_phone
+from domain.timeutil import fmt_local, to_local
 from services.views import case_fields, flags_table, flow_stages, timeline_frame
-from services.vocab import ENUMS, label
+from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, lang, md, tr
 

@@ -9,7 +9,7 @@ import streamlit as st
 from db import interchange as ix
 from db.importer import import_files
 from services.views import problems_table
-from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
 from ui.common import db_errors
 from ui.common import lang, tr

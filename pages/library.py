@@ -9,10 +9,10 @@ from db.library import CLAUSES, LibraryFilters, library_case, library_facets, se
 from db.queries import case_obligations
 from services.library_view import RIGHT, matching_line, pack_docx, pack_rows, story
 from services.board import export_xlsx
-from services.textsearch import highlight_markdown, query_terms
-from services.timeutil import fmt_local
+from domain.textsearch import highlight_markdown, query_terms
+from domain.timeutil import fmt_local
 from services.views import timeline_frame
-from services.vocab import ENUMS, label
+from domain.vocab import ENUMS, label
 from ui.auth import allowed, guard
 from ui.common import as_of, db, lang, md, tr
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
 from services.board import export_xlsx
-from services.config import local_zone
-from services.quality import agreement, by_group, disagreements, labelled, pareto
+from domain.config import local_zone
+from domain.quality import agreement, by_group, disagreements, labelled, pareto
 from ui.auth import guard
 from ui.common import as_of, db, lang, teams, tr
 

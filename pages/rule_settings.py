@@ -9,7 +9,7 @@ from db.obligations import counts_by_rule, load_cases, thresholds
 from db.queries import case_ids_received_between
 from db.settings import apply_thresholds
 from rules.thresholds import Thresholds
-from services.config import local_zone
+from domain.config import local_zone
 from services.views import rules_table, threshold_rows, whatif
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, db_errors, lang, tr

@@ -10,10 +10,10 @@ import streamlit as st
 from db.inspection import (AssessmentRefused, Population, assignments, create_plan, ensure_default_scorecard,
                            handler_names, inspectors, latest_scorecards, plans, population, reassign, redraw)
 from db.queries import team_names
-from services.config import local_zone
-from services.sampling import METHODS, STRATA, Method, SampleInvalid, draw
-from services.timeutil import fmt_local
-from services.vocab import ENUMS, label
+from domain.config import local_zone
+from domain.sampling import METHODS, STRATA, Method, SampleInvalid, draw
+from domain.timeutil import fmt_local
+from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
 from ui.common import as_of, db, lang, tr
 

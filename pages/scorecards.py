@@ -7,8 +7,8 @@ import streamlit as st
 
 from db.inspection import AssessmentRefused, ensure_default_scorecard, latest_scorecards, save_scorecard, scorecard_versions
 from rules.catalogue import BY_ID
-from services.scorecard import ScorecardInvalid
-from services.timeutil import fmt_local
+from domain.scorecard import ScorecardInvalid
+from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, guard
 from ui.common import db, lang, tr
 

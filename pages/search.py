@@ -6,9 +6,9 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from db.queries import SearchFilters, search_cases
-from services.config import local_zone
+from domain.config import local_zone
 from services.views import search_table
-from services.vocab import ENUMS, label
+from domain.vocab import ENUMS, label
 from ui.common import as_of, db, lang, teams, tr
 from ui.auth import guard
 

@@ -7,9 +7,9 @@ from datetime import datetime, time, timezone
 import streamlit as st
 
 from db.library import LibraryFilters, LibraryRefused, record_training, search_library, trainings
-from services.config import local_zone
+from domain.config import local_zone
 from services.library_view import split_items, training_months
-from services.timeutil import fmt_local
+from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
 from ui.common import as_of, db, lang, tr
 

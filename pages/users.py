@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from db.users import create_user, list_users, set_active
-from services.auth import ROLES, role_label
+from domain.roles import ROLES, role_label
 from ui.auth import actor, allowed, guard
 from ui.common import db, lang, tr
 

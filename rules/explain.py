@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rules.catalogue import BY_ID
-from services.timeutil import fmt_duration, fmt_local
-from services.vocab import CASE_COLUMNS
+from domain.timeutil import fmt_duration, fmt_local
+from domain.vocab import CASE_COLUMNS
 
 GROUND_ZH = "超出经营范围、超出服务范围、超出服务时限"
 

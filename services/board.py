@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from rules.catalogue import BY_ID
-from services.i18n import t
-from services.privacy import neutralise_cell
-from services.timeutil import fmt_duration, fmt_local
-from services.vocab import label
+from domain.i18n import t
+from domain.privacy import neutralise_cell
+from domain.timeutil import fmt_duration, fmt_local
+from domain.vocab import label
 
 WEEKDAYS_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 WEEKDAYS_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

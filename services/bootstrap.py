@@ -23,7 +23,7 @@ def ensure_database(url: str | None = None, demo_cases: int | None = None) -> bo
     with session_scope(url) as session:
         empty = not session.scalar(select(func.count()).select_from(Case))
     if fresh or empty:
-        from db.demo import seed_demo_quality
+        from services.demo import seed_demo_quality
         from db.models import Setting
         from db.seed import seed
         from db.users import create_demo_accounts

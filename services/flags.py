@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from rules.catalogue import BY_ID
 from rules.evaluate import Finding
 from rules.explain import explain
-from services.timeutil import iso_with_offset
+from domain.timeutil import iso_with_offset
 
 
 def finding_flag(f: Finding, now: datetime, lang: str = "zh") -> dict[str, Any]:

@@ -10,10 +10,10 @@ import pandas as pd
 
 from rules.applies import applicable_checks
 from rules.catalogue import BY_ID
-from services.i18n import t
-from services.timeutil import fmt_local
+from domain.i18n import t
+from domain.timeutil import fmt_local
 from services.views import flag_detail, flow_stages
-from services.vocab import label
+from domain.vocab import label
 
 RIGHT = "right"
 WRONG = "wrong"

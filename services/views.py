@@ -11,10 +11,10 @@ from rules.catalogue import BY_ID, RULES
 from rules.evaluate import evaluate, flags
 from rules.explain import explain
 from rules.thresholds import THRESHOLD_CLAUSES, Thresholds
-from services.i18n import t
-from services.privacy import mask_name, mask_phone
-from services.timeutil import fmt_local
-from services.vocab import CASE_COLUMNS, label
+from domain.i18n import t
+from domain.privacy import mask_name, mask_phone
+from domain.timeutil import fmt_local
+from domain.vocab import CASE_COLUMNS, label
 
 STATUS_ORDER = {"breached": 0, "at_risk": 1, "review": 2}
 
@@ -112,7 +112,7 @@ def timeline_frame(record: dict[str, Any], obligations: Sequence[dict[str, Any]]
 
 
 def _zone_name() -> str:
-    from services.config import local_zone
+    from domain.config import local_zone
 
     return str(local_zone())
 

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from openpyxl import Workbook
 
-from services.vocab import CASE_COLUMNS
+from domain.vocab import CASE_COLUMNS
 
 
 def case_row(case_no: str = "C001", **overrides: Any) -> dict[str, Any]:

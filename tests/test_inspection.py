@@ -14,11 +14,12 @@ from db.inspection import (Population, StaleAssessment, AssessmentRefused, asses
 from db.models import Assessment, SampleItem
 from db.queries import case_obligations, case_record
 from rules.applies import applicable_checks
+from rules.catalogue import BY_ID
 from db.seed import seed
 from db.session import session_scope
-from services.quality import agreement, by_group, cohen_kappa, disagreements, pareto
-from services.sampling import Method, SampleInvalid, allocate, assign, draw
-from services.scorecard import (DEFAULT_ITEMS, ScorecardInvalid, engine_verdict, form_items, overrides, score,
+from domain.quality import agreement, by_group, cohen_kappa, disagreements, pareto
+from domain.sampling import Method, SampleInvalid, allocate, assign, draw
+from domain.scorecard import (DEFAULT_ITEMS, ScorecardInvalid, engine_verdict, form_items, overrides, score,
                                 validate_items)
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -163,13 +164,13 @@ def test_engine_verdicts_from_stored_obligations():
 
 
 def test_edited_scorecards_are_checked_row_by_row():
-    assert validate_items(DEFAULT_ITEMS)[0]["key"] == "reason_demand"
+    assert validate_items(DEFAULT_ITEMS, BY_ID)[0]["key"] == "reason_demand"
     with pytest.raises(ScorecardInvalid, match="row 2: field weight"):
-        validate_items([DEFAULT_ITEMS[0], {**DEFAULT_ITEMS[1], "weight": "heavy"}])
+        validate_items([DEFAULT_ITEMS[0], {**DEFAULT_ITEMS[1], "weight": "heavy"}], BY_ID)
     with pytest.raises(ScorecardInvalid, match="unknown rule SLA-NOPE"):
-        validate_items([{**DEFAULT_ITEMS[0], "rules": "REC-ACCEPTANCE, SLA-NOPE"}])
+        validate_items([{**DEFAULT_ITEMS[0], "rules": "REC-ACCEPTANCE, SLA-NOPE"}], BY_ID)
     with pytest.raises(ScorecardInvalid, match="used twice"):
-        validate_items([DEFAULT_ITEMS[0], DEFAULT_ITEMS[0]])
+        validate_items([DEFAULT_ITEMS[0], DEFAULT_ITEMS[0]], BY_ID)
 
 
 # ---------------------------------------------------------------- agreement and results

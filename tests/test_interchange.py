@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import pytest
 
 from db import interchange as ix
-from services.timeutil import TimeParseError, parse_instant
-from services.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+from domain.timeutil import TimeParseError, parse_instant
+from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from tests.helpers import case_row, to_chinese, write_csv, write_xlsx
 
 UTC = timezone.utc

@@ -20,9 +20,9 @@ from db.models import Case, Obligation
 from db.queries import case_obligations
 from db.session import session_scope
 from services.board import export_xlsx
-from services.deid import scrub
+from domain.deid import scrub
 from services.library_view import RIGHT, WRONG, pack_docx, pack_rows, story
-from services.textsearch import highlight_markdown, rank, segments, tokens
+from domain.textsearch import highlight_markdown, rank, segments, tokens
 from tests.helpers import case_row, contact_row, write_csv
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)

@@ -16,8 +16,8 @@ from db.session import session_scope
 from db.settings import apply_thresholds
 from db.users import LoginRefused, authenticate, create_user
 from rules.thresholds import Thresholds
-from services.auth import may, may_open
-from services.privacy import escape_markdown, mask_name, mask_phone, neutralise_cell
+from domain.roles import may, may_open
+from domain.privacy import escape_markdown, mask_name, mask_phone, neutralise_cell
 from tests.helpers import case_row, write_csv
 
 NOW = datetime(2026, 3, 3, 4, 0, tzinfo=timezone.utc)

@@ -1,1 +1,2 @@
-"""Streamlit helpers shared by app.py and the pages (state of the sidebar, database guard)."""
+"""Streamlit helpers shared by app.py and the pages: sign-in and page guards, sidebar state (language,
+as-of, team filter), database error messages, safe text rendering."""

@@ -9,8 +9,8 @@ import streamlit as st
 
 from db.session import DatabaseUnavailable
 from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, authenticate
-from services.auth import may, may_open, role_label
-from services.i18n import t
+from domain.roles import may, may_open, role_label
+from domain.i18n import t
 
 KEY = "auth_user"
 

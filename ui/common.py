@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from db.locks import Busy
 from db.session import DatabaseUnavailable, session_scope
-from services.config import local_zone
-from services.i18n import t
-from services.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
+from domain.config import local_zone
+from domain.i18n import t
+from domain.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
 
 
 def lang() -> str:

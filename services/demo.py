@@ -12,8 +12,8 @@ from db.inspection import Population, assignments, create_plan, ensure_default_s
 from db.library import LibraryFilters, record_training, search_library
 from db.queries import case_obligations, case_record
 from rules.applies import applicable_checks
-from services.sampling import Method, SampleInvalid
-from services.scorecard import form_items
+from domain.sampling import Method, SampleInvalid
+from domain.scorecard import form_items
 from services.views import flag_detail
 
 

@@ -104,7 +104,7 @@ def segments(text: str, terms: Iterable[str]) -> list[tuple[str, bool]]:
 
 def highlight_markdown(text: str, terms: Iterable[str]) -> str:
     """Markdown with the matches on a highlighted background; everything else escaped."""
-    from services.privacy import escape_markdown
+    from domain.privacy import escape_markdown
 
     return "".join(f":orange-background[{escape_markdown(piece)}]" if hit else escape_markdown(piece)
                    for piece, hit in segments(text, terms))

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from services.config import local_zone
+from domain.config import local_zone
 
 UTC = timezone.utc
 _SPACE_T = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(.*)$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
 
 VERDICTS = ("pass", "fail", "na")
 DEFAULT_NAME = "投诉处理质检评分表"
@@ -55,9 +55,10 @@ class ScorecardInvalid(ValueError):
     """An edited scorecard that cannot be saved; the message names the row and the field."""
 
 
-def validate_items(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Check an edited item list and return it normalised; raise ScorecardInvalid naming the problem."""
-    from rules.catalogue import BY_ID
+def validate_items(items: Sequence[dict[str, Any]], known_rules: Collection[str]) -> list[dict[str, Any]]:
+    """Check an edited item list and return it normalised; raise ScorecardInvalid naming the problem.
+
+    `known_rules` are the rule ids an item may name (the rule catalogue lives above this package)."""
 
     out, seen = [], set()
     if not items:
@@ -79,7 +80,7 @@ def validate_items(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if not weight > 0:
             raise ScorecardInvalid(f"row {n}: field weight must be above 0")
         rules = _as_list(raw.get("rules"))
-        unknown = [r for r in rules if r not in BY_ID]
+        unknown = [r for r in rules if r not in known_rules]
         if unknown:
             raise ScorecardInvalid(f"row {n}: field rules names unknown rule {unknown[0]}")
         out.append({"key": key, "clause": str(raw["clause"]).strip(), "title_zh": str(raw["title_zh"]).strip(),

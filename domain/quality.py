@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from services.i18n import t
+from domain.i18n import t
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float | None:

@@ -1,0 +1,91 @@
+"""What the command line (manage.py) runs: each function takes plain arguments and the database URL and
+returns plain data, so that manage.py only parses arguments, prints and chooses exit codes.
+
+Failures the user must read arrive as the exceptions named in `USER_ERRORS`; manage.py prints their
+message and exits with 1, never a traceback.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from db.backup import BackupProblem
+from db.backup import backup as _backup
+from db.backup import restore as _restore
+from db.importer import ImportReport, import_files
+from db.locks import Busy, exclusive
+from db.migrate import upgrade
+from db.models import Case
+from db.obligations import load_cases, reevaluate_all, thresholds
+from db.seed import seed as _seed
+from db.session import DatabaseUnavailable, session_scope
+from db.users import create_user as _create_user
+from rules.evaluate import evaluate, flags
+from services.flags import finding_flag
+
+Progress = Callable[[float, float], None]
+
+
+class CommandRefused(ValueError):
+    """Bad input the user must correct; the message names it."""
+
+
+USER_ERRORS = (DatabaseUnavailable, Busy, BackupProblem, CommandRefused)
+
+
+def init_db(url: str | None) -> None:
+    upgrade(url)
+
+
+def seed_cases(url: str | None, cases: int, seed: int, now: datetime | None, progress: Progress | None = None
+               ) -> tuple[int, int]:
+    upgrade(url)
+    return _seed(cases, seed, now, url, progress=progress)
+
+
+def import_exports(url: str | None, cases_file: str, contacts_file: str | None, partial: bool,
+                   progress: Callable[[str, float], None] | None = None) -> ImportReport:
+    upgrade(url)
+    return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress)
+
+
+def evaluate_flags(url: str | None, now: datetime | None, case_no: str | None, lang: str
+                   ) -> tuple[datetime, list[dict[str, Any]]]:
+    """Every flag as of `now` (default: this second), evaluated afresh by the rule engine."""
+    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    with session_scope(url) as session:
+        th = thresholds(session)
+        if case_no:
+            case_id = session.scalar(select(Case.id).where(Case.case_no == case_no))
+            if case_id is None:
+                raise CommandRefused(f"no case with case_no {case_no!r}")
+            cases = load_cases(session, [case_id])
+        else:
+            cases = load_cases(session, received_until=now)
+    return now, [finding_flag(f, now, lang) for f in flags(evaluate(cases, now, th))]
+
+
+def reevaluate(url: str | None, progress: Progress | None = None) -> int:
+    with session_scope(url) as session:
+        exclusive(session, "import")
+        return reevaluate_all(session, progress=progress)
+
+
+def create_user(url: str | None, username: str, name: str, role: str, password: str, actor: str) -> None:
+    upgrade(url)
+    try:
+        with session_scope(url) as session:
+            _create_user(session, username, name, role, password, actor=actor)
+    except ValueError as exc:
+        raise CommandRefused(str(exc)) from None
+
+
+def backup(url: str | None, target: str) -> Path:
+    return _backup(url, target)
+
+
+def restore(url: str | None, source: str) -> None:
+    _restore(url, source)

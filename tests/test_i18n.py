@@ -1,0 +1,46 @@
+"""The message catalogue is data: one JSON file per language with the same keys and placeholders."""
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+
+import pytest
+
+from domain.i18n import LANGUAGES, catalogue, t
+
+MESSAGES = Path(__file__).resolve().parent.parent / "domain" / "messages"
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_language_file_has_the_same_keys_as_chinese():
+    zh = catalogue("zh")
+    assert len(zh) > 100
+    for lang in LANGUAGES:
+        other = catalogue(lang)
+        assert sorted(set(zh) - set(other)) == [], f"{lang}.json lacks keys"
+        assert sorted(set(other) - set(zh)) == [], f"{lang}.json has keys zh.json lacks"
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "zh"])
+def test_every_translation_keeps_the_placeholders_of_the_chinese_text(lang):
+    zh, other = catalogue("zh"), catalogue(lang)
+    wrong = {k: (sorted(placeholders(zh[k])), sorted(placeholders(other[k])))
+             for k in zh if placeholders(zh[k]) != placeholders(other[k])}
+    assert wrong == {}
+
+
+def test_no_message_is_empty_and_files_are_plain_json_objects_of_strings():
+    for lang in LANGUAGES:
+        data = json.loads((MESSAGES / f"{lang}.json").read_text(encoding="utf-8"))
+        assert isinstance(data, dict)
+        empty = [k for k, v in data.items() if not isinstance(v, str) or not v.strip()]
+        assert empty == []
+
+
+def test_t_fills_placeholders_in_the_chosen_language():
+    assert t("train.last", "zh", when="11-29", days=3) == "最近一次培训：11-29（3 天前）"
+    assert t("train.last", "en", when="11-29", days=3) == "Last session: 11-29 (3 days ago)"
