@@ -7,11 +7,11 @@ import streamlit as st
 
 from db.session import DatabaseUnavailable
 from domain.roles import may_open, role_label
-from services.bootstrap import ensure_database
+from services.bootstrap import demo_accounts_enabled, ensure_database
 from domain.config import database_url, local_zone
 from domain.i18n import t
 from domain.timeutil import fmt_local
-from ui.auth import current_user, login_page, logout
+from ui.auth import checked_user, login_page, logout
 from ui.common import as_of, db, lang, tr
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
@@ -22,20 +22,57 @@ def _ready(url: str) -> bool:
     return ensure_database(url)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _is_demo(url: str) -> bool:
+    return demo_accounts_enabled(url)
+
+
 try:
     with st.spinner(t("db.first_start", st.session_state.get("app_lang", "zh"))):
         _ready(database_url())
+    demo = _is_demo(database_url())
 except DatabaseUnavailable as exc:
     st.error(t("db.down", st.session_state.get("app_lang", "zh"), error=str(exc)))
     st.stop()
+
+if demo:  # a demo database says so on every page, so nobody mistakes it for real complaints
+    st.warning(t("app.demo_banner", st.session_state.get("app_lang", "zh")), icon=":material/science:")
 
 with st.sidebar:
     st.radio(t("side.lang", lang()), ["zh", "en"], key="app_lang", horizontal=True,
              format_func=lambda v: "中文" if v == "zh" else "English")
 
-user = current_user()
+PAGES = [
+    ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
+    ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
+    ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
+    ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
+    ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
+    ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
+    ("nav.library", "training", "pages/training.py", "page.training", ":material/school:"),
+    ("nav.library", "archive", "pages/archive.py", "page.archive", ":material/inventory_2:"),
+    ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
+    ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
+    ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
+    ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
+    ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
+    ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
+]
+URLS = {"detail": "case"}
+
+
+def _page(key: str, path: str, title: str, icon: str, default: bool = False) -> st.Page:
+    return st.Page(path, title=tr(title), icon=icon, url_path=URLS.get(key, key), default=default)
+
+
+user = checked_user()
 if user is None:
-    st.navigation([st.Page(login_page, title=tr("auth.login"), icon=":material/login:", url_path="login")]).run()
+    # Every page is declared (hidden) so that the address asked for — a bookmark, a shared case link —
+    # is known to the router and kept while the user signs in; none of them runs until then.
+    st.navigation([st.Page(login_page, title=tr("auth.login"), icon=":material/login:", url_path="login",
+                           default=True)] + [_page(key, path, title, icon) for _s, key, path, title, icon in PAGES],
+                  position="hidden")
+    login_page()
     st.stop()
 
 with st.sidebar:
@@ -55,29 +92,11 @@ with st.sidebar:
     st.multiselect(tr("side.teams"), options, placeholder=tr("common.choose"), key="app_teams")
     st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=str(local_zone())))
 
-PAGES = [
-    ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
-    ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
-    ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
-    ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
-    ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
-    ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
-    ("nav.library", "training", "pages/training.py", "page.training", ":material/school:"),
-    ("nav.library", "archive", "pages/archive.py", "page.archive", ":material/inventory_2:"),
-    ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
-    ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
-    ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
-    ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
-    ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
-    ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
-]
-URLS = {"detail": "case"}
 sections: dict[str, list] = {}
 first = True
 for section, key, path, title, icon in PAGES:
     if not may_open(user["role"], key):
         continue
-    sections.setdefault(tr(section), []).append(
-        st.Page(path, title=tr(title), icon=icon, url_path=URLS.get(key, key), default=first))
+    sections.setdefault(tr(section), []).append(_page(key, path, title, icon, default=first))
     first = False
 st.navigation(sections).run()

@@ -228,11 +228,26 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    # Raised whenever the account's password, role or active state changes: a session opened before the
+    # change carries the old value and is ended on its next page run.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per client address in a sliding window, counted atomically (one UPDATE per failure),
+    so that many parallel guesses from one place are slowed down as surely as sequential ones."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):
-    """Who changed what, when, with the values before and after. Append-only: the app only inserts, and
-    database triggers (migration 0003) refuse UPDATE and DELETE."""
+    """Who changed what, when, with the values before and after. Append-only: the app only inserts,
+    database triggers refuse UPDATE, DELETE and TRUNCATE (and, on SQLite, INSERT OR REPLACE), and every row
+    carries the hash of the previous one (`db.audit.verify_chain` finds the first broken link)."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_actor", "actor"))
@@ -244,6 +259,8 @@ class AuditEntry(Base):
     entity_key: Mapped[Optional[str]] = mapped_column(String(200))
     before: Mapped[Optional[str]] = mapped_column(Text)  # JSON
     after: Mapped[Optional[str]] = mapped_column(Text)  # JSON
+    prev_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    row_hash: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class Scorecard(Base):

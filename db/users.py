@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import bcrypt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.models import User
+from db.models import LoginThrottle, User, UTCDateTime
 from domain.roles import ROLES
 
 MAX_FAILURES = 5
@@ -22,6 +22,7 @@ class Account:
     username: str
     display_name: str
     role: str
+    session_epoch: int = 0
 
 
 class LoginRefused(Exception):
@@ -49,36 +50,101 @@ def create_user(session: Session, username: str, display_name: str, role: str, p
     return Account(username, display_name or username, role)
 
 
-def _attempt(session: Session, username: str, password: str, now: datetime) -> Account | str:
+# Every refusal reads the same, whether the name exists, the password is wrong or the account is locked or
+# disabled: the message and the time it takes must not tell an attacker which names are real.
+REFUSED = "用户名或密码不正确，或账号因多次登录失败已暂时锁定（15 分钟后可再试）。"
+THROTTLED = "此地址登录失败次数过多，请 15 分钟后再试。"
+ADDRESS_FAILURES = 20  # failures from one client address within ADDRESS_WINDOW before it is held back
+ADDRESS_WINDOW = timedelta(minutes=15)
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
+
+
+def _address_held(session: Session, address: str | None, now: datetime) -> bool:
+    if not address:
+        return False
+    until = session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == f"ip:{address}"))
+    return until is not None and until > now
+
+
+def _count_address_failure(session: Session, address: str | None, now: datetime) -> None:
+    """One atomic upsert per failure; a new window starts when the old one has passed."""
+    if not address:
+        return
+    session.execute(text(
+        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (:k, 1, :now, NULL) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        " failures = CASE WHEN login_throttle.window_start < :since THEN 1 ELSE login_throttle.failures + 1 END,"
+        " window_start = CASE WHEN login_throttle.window_start < :since THEN :now ELSE login_throttle.window_start END,"
+        " locked_until = CASE WHEN login_throttle.window_start >= :since AND login_throttle.failures + 1 >= :max"
+        "                THEN :until ELSE login_throttle.locked_until END").bindparams(*_instants("now", "since", "until")),
+        {"k": f"ip:{address}", "now": now, "since": now - ADDRESS_WINDOW, "max": ADDRESS_FAILURES,
+         "until": now + LOCKOUT})
+
+
+def _instants(*names: str):
+    """Bind parameters stored exactly as the ORM stores instants (naive UTC), on both databases."""
+    return [bindparam(n, type_=UTCDateTime) for n in names]
+
+
+def _count_failure(session: Session, user_id: int, username: str, now: datetime) -> None:
+    """Count a wrong password in one UPDATE … RETURNING, so parallel attempts cannot lose increments; the
+    attempt that reaches MAX_FAILURES locks the account."""
+    row = session.execute(text(
+        "UPDATE users SET failed_logins = failed_logins + 1, "
+        " locked_until = CASE WHEN failed_logins + 1 >= :max THEN :until ELSE locked_until END "
+        "WHERE id = :id RETURNING failed_logins").bindparams(*_instants("until")),
+        {"id": user_id, "max": MAX_FAILURES, "until": now + LOCKOUT}).one()
+    if row[0] == MAX_FAILURES:
+        record(session, username, "lockout", "user", username, None, {"locked_until": now + LOCKOUT})
+
+
+def _attempt(session: Session, username: str, password: str, now: datetime, address: str | None) -> Account | str:
+    if _address_held(session, address, now):
+        return THROTTLED
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active:
-        return "用户名或密码不正确"
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        return f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试"
-    if not bcrypt.checkpw(password.encode(), user.password_hash.encode()):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-            record(session, username, "lockout", "user", username, None, {"locked_until": user.locked_until})
-        return "用户名或密码不正确"
-    user.failed_logins = 0
-    user.locked_until = None
-    return Account(user.username, user.display_name, user.role)
+        bcrypt.checkpw(password.encode(), _DUMMY_HASH)  # the same work as a real check
+        _count_address_failure(session, address, now)
+        return REFUSED
+    if user.locked_until is not None and user.locked_until <= now and user.failed_logins:
+        # a lock that has run out starts the count afresh (only if nobody reset it meanwhile)
+        session.execute(update(User).where(User.id == user.id, User.locked_until == user.locked_until)
+                        .values(failed_logins=0, locked_until=None).execution_options(synchronize_session=False))
+    locked = user.locked_until is not None and user.locked_until > now
+    ok = bcrypt.checkpw(password.encode(), user.password_hash.encode())
+    if locked:
+        return REFUSED
+    if not ok:
+        _count_failure(session, user.id, user.username, now)
+        _count_address_failure(session, address, now)
+        return REFUSED
+    session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
+                    .execution_options(synchronize_session=False))
+    return Account(user.username, user.display_name, user.role, user.session_epoch)
 
 
-def authenticate(username: str, password: str, now: datetime | None = None, url: str | None = None) -> Account:
+def authenticate(username: str, password: str, now: datetime | None = None, url: str | None = None,
+                 address: str | None = None) -> Account:
     """The account, or LoginRefused with a reason that does not tell whether the name exists.
 
-    The failure counter is committed before refusing: a refusal must not roll back its own bookkeeping."""
+    `address` is the client's IP address (from the browser connection), throttled on its own. The failure
+    counters are committed before refusing: a refusal must not roll back its own bookkeeping."""
     from db.session import session_scope
 
     with session_scope(url) as session:
-        outcome = _attempt(session, username, password, now or datetime.now(timezone.utc))
+        outcome = _attempt(session, username, password, now or datetime.now(timezone.utc), address)
     if isinstance(outcome, str):
         raise LoginRefused(outcome)
     return outcome
+
+
+def account_state(session: Session, username: str) -> tuple[str, int] | None:
+    """(role, session_epoch) of an active account, or None when it is gone or disabled: the per-run check
+    that ends a session whose account changed after sign-in (one primary-key lookup)."""
+    row = session.execute(select(User.role, User.session_epoch, User.active).where(User.username == username)).first()
+    if row is None or not row.active:
+        return None
+    return row.role, row.session_epoch
 
 
 def account_for_identity(email: str | None, url: str | None = None) -> Account:
@@ -93,7 +159,7 @@ def account_for_identity(email: str | None, url: str | None = None) -> Account:
         user = session.scalar(select(User).where(User.username == email.strip().lower()))
         if user is None or not user.active:
             raise LoginRefused(f"{email} 没有可用的账号，请联系系统管理员开通")
-        return Account(user.username, user.display_name, user.role)
+        return Account(user.username, user.display_name, user.role, user.session_epoch)
 
 
 def list_users(session: Session) -> list[dict]:
@@ -107,6 +173,7 @@ def set_active(session: Session, username: str, active: bool, actor: str) -> Non
         raise ValueError(f"no user {username!r}")
     record(session, actor, "set_active", "user", username, {"active": user.active}, {"active": active})
     user.active = active
+    user.session_epoch = (user.session_epoch or 0) + 1  # ends the account's open sessions
 
 
 DEMO_ACCOUNTS = (("lead", "演示班组长", "team_lead"), ("inspector", "演示质检员", "inspector"),

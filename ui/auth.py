@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
-from db.session import DatabaseUnavailable
-from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, authenticate
+from db.session import DatabaseUnavailable, session_scope
+from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, account_state, authenticate
 from domain.roles import may, may_open, role_label
 from domain.i18n import t
 
@@ -16,21 +16,59 @@ KEY = "auth_user"
 
 
 def _idle_limit() -> timedelta:
-    return timedelta(minutes=int(os.environ.get("COMPLAINTS_SESSION_MINUTES", "480")))
+    return timedelta(minutes=float(os.environ.get("COMPLAINTS_SESSION_MINUTES", "480")))
 
 
-def current_user() -> dict | None:
+def _end(reason: str) -> None:
+    st.session_state.pop(KEY, None)
+    st.session_state["auth_expired"] = reason
+
+
+def current_user(touch: bool = True) -> dict | None:
+    """The signed-in user, or None once the session has been idle too long.
+
+    `touch=False` is for automatic reruns (the board's auto-refresh): they read the session without
+    counting as activity, so an unattended screen still signs out after the idle limit."""
     user = st.session_state.get(KEY)
     if not user:
         return None
     now = datetime.now(timezone.utc)
     last = user.get("last_seen") or now
     if now - last > _idle_limit():
-        st.session_state.pop(KEY, None)
-        st.session_state["auth_expired"] = True
+        _end("idle")
         return None
-    user["last_seen"] = now
+    if touch:
+        user["last_seen"] = now
     return user
+
+
+def _still_valid(user: dict) -> bool:
+    """Re-read the account (one primary-key lookup): a disabled account, a changed role or password ends
+    the session at once, not at its next sign-in."""
+    try:
+        with session_scope() as session:
+            state = account_state(session, user["username"])
+    except DatabaseUnavailable:
+        return True  # the page itself will say the database is down; the session is not the problem
+    if state is None or state != (user["role"], user.get("epoch", 0)):
+        _end("changed")
+        return False
+    return True
+
+
+def checked_user(touch: bool = True) -> dict | None:
+    """current_user() plus the account re-check: used by the frame, every page guard and every write."""
+    user = current_user(touch)
+    if user is None or not _still_valid(user):
+        return None
+    return user
+
+
+def live_check() -> None:
+    """For a live fragment's automatic rerun: sign out (rerunning the whole app to the login page) when
+    the session has expired or the account changed; never extends the session."""
+    if checked_user(touch=False) is None:
+        st.rerun(scope="app")
 
 
 def role() -> str | None:
@@ -44,15 +82,16 @@ def actor() -> str:
 
 
 def allowed(action: str) -> bool:
-    r = role()
-    return r is not None and may(r, action)
+    """May the signed-in user do this write now? Re-checks the account in the database every time."""
+    user = checked_user()
+    return user is not None and may(user["role"], action)
 
 
 def guard(page: str) -> None:
-    """Stop the page unless the signed-in role may open it."""
-    r = role()
+    """Stop the page unless the signed-in role may open it (account re-checked on every page run)."""
+    user = checked_user()
     lang = st.session_state.get("app_lang", "zh")
-    if r is None or not may_open(r, page):
+    if user is None or not may_open(user["role"], page):
         st.error(t("auth.forbidden", lang))
         st.stop()
 
@@ -79,8 +118,13 @@ def _sso_session(lang: str) -> None:
         st.error(str(exc))
         return
     now = datetime.now(timezone.utc)
+    _sign_in(account)
+
+
+def _sign_in(account) -> None:
+    now = datetime.now(timezone.utc)
     st.session_state[KEY] = {"username": account.username, "display_name": account.display_name,
-                             "role": account.role, "since": now, "last_seen": now}
+                             "role": account.role, "epoch": account.session_epoch, "since": now, "last_seen": now}
     st.rerun()
 
 
@@ -88,8 +132,9 @@ def login_page() -> None:
     lang = st.session_state.get("app_lang", "zh")
     st.title(t("app.title", lang))
     st.caption(t("app.subtitle", lang))
-    if st.session_state.pop("auth_expired", False):
-        st.info(t("auth.expired", lang))
+    ended = st.session_state.pop("auth_expired", None)
+    if ended:
+        st.info(t("auth.changed" if ended == "changed" else "auth.expired", lang))
     if sso_configured():
         if st.user.get("is_logged_in"):
             _sso_session(lang)
@@ -101,16 +146,13 @@ def login_page() -> None:
         submitted = st.form_submit_button(t("auth.login", lang), type="primary")
     if submitted:
         try:
-            account = authenticate(username, password)
+            account = authenticate(username, password, address=st.context.ip_address)
         except LoginRefused as exc:
             st.error(str(exc))
         except DatabaseUnavailable as exc:
             st.error(t("db.down", lang, error=str(exc)))
         else:
-            now = datetime.now(timezone.utc)
-            st.session_state[KEY] = {"username": account.username, "display_name": account.display_name,
-                                     "role": account.role, "since": now, "last_seen": now}
-            st.rerun()
+            _sign_in(account)
     from services.bootstrap import demo_accounts_enabled
 
     try:
