@@ -166,6 +166,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check that the audit log is complete and unaltered: every row must carry the hash of the one before it.
+
+    Exit 0 when the chain holds (the head hash is printed: keep it somewhere else to detect a rewrite of
+    the whole chain later), 1 naming the first broken row. Example: python manage.py audit-verify
+    """
+    report = commands.audit_verify(args.db)
+    if report.broken_at is not None:
+        print(f"error: audit log broken at row id {report.broken_at}: {report.reason} "
+              f"({report.rows - 1} row(s) before it verified)", file=sys.stderr)
+        return 1
+    print(f"audit log intact: {report.rows} row(s), head {report.head}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init-db": cmd_init_db,
     "seed": cmd_seed,
@@ -175,6 +190,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "create-user": cmd_create_user,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "audit-verify": cmd_audit_verify,
 }
 
 
@@ -213,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="FILE")
     p = add("restore")
     p.add_argument("source", metavar="FILE")
+    add("audit-verify")
     return parser
 
 

@@ -44,6 +44,9 @@ class ImportReport:
     problems: list[ix.Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reject_files: list[Path] = field(default_factory=list)
+    # rejects of uploaded files (no path on disk): kept in memory for the page to offer as a download,
+    # never written to a temporary folder where the customers' data would stay behind
+    reject_downloads: list[tuple[str, bytes]] = field(default_factory=list)
     written: bool = False
     cases_rows: int = 0
     contacts_rows: int = 0
@@ -166,6 +169,27 @@ def received_at_of(session: Session, case_nos: set[str]) -> dict[str, datetime]:
     return out
 
 
+class _RejectsUnwritable(Exception):
+    pass
+
+
+def _keep_rejects(report: ImportReport, tables: dict[str, ix.Table], sources: dict[str, Any],
+                  reject_dir: Path | None) -> None:
+    for kind, src in sources.items():
+        table = tables.get(kind)
+        if table is None or not any(p.file == table.name for p in report.problems):
+            continue
+        data = ix.rejects_csv(table, report.problems)
+        on_disk = isinstance(src, (str, Path))
+        base = Path(src) if on_disk else Path(table.name)
+        if not on_disk and reject_dir is None:
+            report.reject_downloads.append((f"{base.stem}.rejects.csv", data))
+            continue
+        target = (reject_dir or base.parent) / f"{base.stem}.rejects.csv"
+        target.write_bytes(data)
+        report.reject_files.append(target)
+
+
 def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path | bytes | None = None, *,
                  partial: bool = False, url: str | None = None, zone: ZoneInfo | None = None,
                  cases_name: str | None = None, contacts_name: str | None = None,
@@ -198,6 +222,22 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
         contacts_parsed = ix.parse_rows(tables["contacts"], CONTACT_COLUMNS, zone)
         report.contacts_rows = len(tables["contacts"].frame)
 
+    try:
+        return _write(report, tables, cases_parsed, contacts_parsed, cases_src, contacts_src, partial, url,
+                      reject_dir, step, now, actor)
+    except _RejectsUnwritable as exc:
+        report.problems.insert(0, ix.Problem(next(iter(tables.values())).name, 0, "",
+                                             f"the reject file cannot be written ({exc}); nothing was imported"))
+        report.written = False
+        report.reject_files.clear()
+        report.reject_downloads.clear()
+        report.cases_added = report.cases_updated = report.cases_unchanged = 0
+        report.contacts_added = report.contacts_unchanged = 0
+        return report
+
+
+def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, contacts_parsed, cases_src,
+           contacts_src, partial: bool, url: str | None, reject_dir: Path | None, step, now, actor) -> ImportReport:
     with session_scope(url) as session:
         exclusive(session, "import")
         if contacts_parsed is not None:
@@ -238,16 +278,14 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                 "cases_unchanged": report.cases_unchanged,
                 "contacts_added": report.contacts_added, "rejected_rows": len(report.problems),
                 "partial": partial})
+        if partial and report.problems:
+            # written before the commit: if a reject file cannot be written, the import rolls back
+            # instead of keeping the good rows with their bad companions lost
+            try:
+                _keep_rejects(report, tables, {"cases": cases_src, "contacts": contacts_src}, reject_dir)
+            except OSError as exc:
+                raise _RejectsUnwritable(f"{exc.filename or ''}: {exc.strerror or exc}") from exc
         step("commit", 0.95)
     report.written = True
-    if partial and report.problems:
-        for kind, src in (("cases", cases_src), ("contacts", contacts_src)):
-            table = tables.get(kind)
-            if table is None or not any(p.file == table.name for p in report.problems):
-                continue
-            base = Path(src) if isinstance(src, (str, Path)) else Path(table.name)
-            folder = reject_dir or (base.parent if isinstance(src, (str, Path)) else Path.cwd())
-            target = folder / f"{base.stem}.rejects.csv"
-            report.reject_files.append(ix.write_rejects(table, report.problems, target))
     step("done", 1.0)
     return report

@@ -8,7 +8,9 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -20,6 +22,15 @@ from domain.vocab import CASE_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_look
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
+# A workbook is a zip: its unpacked size, not the upload's, is what parsing costs. A zip bomb of a few MB
+# unpacks to gigabytes; real exports compress text about 5-20 times.
+MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200
+MAX_ROWS = 1_100_000  # beyond Excel's own 1,048,576 rows: no genuine export is longer
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_AHEAD = timedelta(days=2 * 366)  # promised replies lie ahead of now, but not years ahead
+# times that cannot come before the case was received (closed_at is checked the same way)
+AFTER_RECEIPT = ("promised_reply_at", "long_running_since", "survey_at", "archived_at", "closed_at")
 
 
 class FileProblem(ValueError):
@@ -35,7 +46,7 @@ class Problem:
     case_no: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}, line {self.line}" + (f", column {self.column}" if self.column else "")
+        where = self.file + (f", line {self.line}" if self.line > 0 else "") + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.reason}"
 
 
@@ -49,13 +60,100 @@ class Table:
     warnings: list[str] = field(default_factory=list)
 
 
+def _gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
 def _decode(raw: bytes, name: str) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+    """UTF-8 (with or without BOM) or GBK, and nothing in between: a file must decode cleanly as one of
+    them. A mix of the two, or another encoding (Big5, Shift-JIS…) that happens to decode as GBK, would
+    be stored as mojibake, with bogus handler and team names; it is refused naming the first bad line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lines = raw.split(b"\n")
+    utf8_line = gbk_line = None
+    for n, line in enumerate(lines, start=1):
+        if line.isascii():
             continue
-    raise FileProblem(f"{name}: not readable as UTF-8 or GBK text")
+        try:
+            line.decode("utf-8")
+            utf8_line = utf8_line or n
+        except UnicodeDecodeError:
+            gbk_line = gbk_line or n
+        if utf8_line and gbk_line:
+            raise FileProblem(f"{name}: line {gbk_line}: the file mixes UTF-8 and GBK text (line {utf8_line} is UTF-8, "
+                              f"line {gbk_line} is not); save the whole file in one encoding")
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise FileProblem(f"{name}: line {line}: not readable as UTF-8 or GBK text") from None
+    cjk = rare = 0
+    first_rare = None
+    for n, line in enumerate(text.split("\n"), start=1):
+        for ch in line:
+            if ord(ch) < 0x2E80:
+                continue
+            cjk += 1
+            private = 0xE000 <= ord(ch) <= 0xF8FF
+            if private or not _gb2312(ch):
+                rare += 1
+                first_rare = first_rare or n
+                if private:
+                    raise FileProblem(f"{name}: line {n}: characters that GBK leaves undefined; the file is not "
+                                      "GBK (perhaps Big5 or another encoding): save it as UTF-8 or GBK")
+    if rare >= 5 and rare > 0.25 * cjk:
+        raise FileProblem(f"{name}: line {first_rare}: most Chinese characters decode as rare ones; the file is "
+                          "not GBK (perhaps Big5 or another encoding): save it as UTF-8 or GBK")
+    return text
+
+
+def _check_workbook(raw: bytes, name: str) -> None:
+    """Refuse a workbook whose unpacked size or row count is out of all proportion, before parsing it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_XLSX_UNPACKED:
+                raise FileProblem(f"{name}: unpacks to {total // (1024 * 1024):,} MB, more than "
+                                  f"{MAX_XLSX_UNPACKED // (1024 * 1024):,} MB; split the export")
+            for i in infos:
+                if i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+                    raise FileProblem(f"{name}: {i.filename} is compressed {i.file_size // max(i.compress_size, 1):,} "
+                                      "times, far more than any real export; the file is refused")
+                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
+                    with zf.open(i) as sheet:
+                        head = sheet.read(4096).decode("utf-8", "replace")
+                    m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
+                    if m and int(m.group(1)) > MAX_ROWS:
+                        raise FileProblem(f"{name}: the sheet has {int(m.group(1)):,} rows, more than "
+                                          f"{MAX_ROWS:,}; split the export")
+    except zipfile.BadZipFile:
+        raise FileProblem(f"{name}: cannot be parsed (the .xlsx workbook's zip container is damaged)") from None
+
+
+def _headers(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Take the first row as the header, refusing a header written twice (pandas would rename the second
+    copy and it would then be ignored as unknown)."""
+    if frame.empty:
+        raise FileProblem(f"{name}: the file has no header row")
+    headers = [str(h).strip().lstrip("\ufeff") for h in frame.iloc[0].tolist()]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers, start=1):
+        if h and h in seen:
+            raise FileProblem(f"{name}: line 1: column {h!r} appears twice (columns {seen[h]} and {i})")
+        seen.setdefault(h, i)
+    body = frame.iloc[1:].reset_index(drop=True)
+    body.columns = headers
+    if len(body) > MAX_ROWS:
+        raise FileProblem(f"{name}: {len(body):,} rows, more than {MAX_ROWS:,}; split the export")
+    return body
 
 
 def read_table(source: str | Path | bytes, name: str | None = None,
@@ -65,6 +163,8 @@ def read_table(source: str | Path | bytes, name: str | None = None,
         path = Path(source)
         name = name or path.name
         try:
+            if path.stat().st_size > MAX_UPLOAD_BYTES:  # before reading a byte of it
+                raise FileProblem(f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
             raw = path.read_bytes()
         except OSError as exc:
             raise FileProblem(f"{name}: cannot be read ({exc.strerror or exc})") from exc
@@ -80,14 +180,21 @@ def read_table(source: str | Path | bytes, name: str | None = None,
         if raw.startswith(XLSX_MAGIC):
             if not lower.endswith((".xlsx", ".xlsm")):
                 raise FileProblem(f"{name}: looks like an Excel workbook; save it with the .xlsx extension")
-            frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl")
+            _check_workbook(raw, name)
+            frame = _headers(pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl",
+                                           header=None), name)
         elif lower.endswith((".xlsx", ".xlsm", ".xls")):
             raise FileProblem(f"{name}: not a valid .xlsx workbook (legacy .xls is not supported; save as .xlsx or CSV)")
         else:
             if b"\x00" in raw[:4096]:
                 raise FileProblem(f"{name}: binary content; expected a CSV or XLSX file")
+            nul = raw.find(b"\x00")
+            if nul >= 0:  # pandas would cut the value short at the NUL
+                line = raw.count(b"\n", 0, nul) + 1
+                raise FileProblem(f"{name}: line {line}: contains a NUL character; the export is damaged")
             text = _decode(raw, name)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
+            frame = _headers(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
+                                         header=None), name)
     except FileProblem:
         raise
     except Exception as exc:  # pandas/openpyxl raise many types for malformed files
@@ -164,11 +271,16 @@ def _enum_parser(kind: str) -> Callable[[str], str]:
 
 
 def _parsers(zone: ZoneInfo | None) -> dict[str, Callable[[str], Any]]:
+    latest = datetime.now(timezone.utc) + LATEST_AHEAD
+
     def time(text: str) -> datetime:
         try:
-            return parse_instant(text, zone)
+            value = parse_instant(text, zone)
         except TimeParseError:
             raise ValueError(f"not a time: {text!r} (expected ISO 8601, e.g. 2026-03-01 09:30)") from None
+        if not EARLIEST <= value <= latest:
+            raise ValueError(f"time out of range: {text!r} (expected between {EARLIEST.year} and {latest.year})")
+        return value
 
     parsers: dict[str, Callable[[str], Any]] = {
         "text": lambda t: t,
@@ -244,10 +356,11 @@ def check_cases(table: Table, parsed: ParsedRows) -> None:
                                     row["case_no"]))
         else:
             seen[row["case_no"]] = line
-        closed = row.get("closed_at")
-        if closed is not None and closed < row["received_at"]:
-            problems.append(Problem(table.name, line, header["closed_at"],
-                                    "closed_at is before received_at", row["case_no"]))
+        for column in AFTER_RECEIPT:
+            value = row.get(column)
+            if value is not None and value < row["received_at"]:
+                problems.append(Problem(table.name, line, header[column], f"{column} is before received_at",
+                                        row["case_no"]))
         if problems:
             parsed.problems.extend(problems)
             parsed.bad_lines.add(line)
@@ -288,6 +401,12 @@ def check_contacts(table: Table, parsed: ParsedRows, received: dict[str, datetim
 
 def write_rejects(table: Table, problems: list[Problem], target: Path) -> Path:
     """Write the bad rows as they were in the file, with a `reason` column, next to the input."""
+    target.write_bytes(rejects_csv(table, problems))
+    return target
+
+
+def rejects_csv(table: Table, problems: list[Problem]) -> bytes:
+    """The bad rows as they were in the file, with their line and a `reason` column (UTF-8 with BOM)."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.file == table.name and p.line >= 2:
@@ -297,5 +416,4 @@ def write_rejects(table: Table, problems: list[Problem], target: Path) -> Path:
     frame = frame.rename(columns={c: table.original_headers[c] for c in frame.columns})
     frame.insert(0, "line", lines)
     frame["reason"] = ["; ".join(reasons[ln]) for ln in lines]
-    frame.to_csv(target, index=False, encoding="utf-8-sig")
-    return target
+    return frame.to_csv(index=False).encode("utf-8-sig")

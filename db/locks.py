@@ -10,6 +10,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 
+IDLE_BACKSTOP_MS = 15 * 60 * 1000
+SQLITE_BUSY_MS = 15000  # the connection's usual wait (db.session sets the same on connect)
+
+
 class Busy(RuntimeError):
     """Another writer holds the lock for longer than we were willing to wait."""
 
@@ -30,12 +34,28 @@ def exclusive(session: Session, name: str, wait_seconds: float = 120) -> None:
     try:
         if dialect == "postgresql":
             session.execute(text(f"SET LOCAL lock_timeout = '{int(wait_seconds * 1000)}ms'"))
+            # Backstop: should a client ever leave its transaction open without working on it, the server
+            # ends that session (and so releases the lock) instead of holding it forever.
+            session.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_BACKSTOP_MS}ms'"))
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key(name)})
+            session.execute(text("SET LOCAL lock_timeout = 0"))
         else:
-            session.execute(
-                text("INSERT INTO settings (key, value, updated_at) VALUES (:k, :v, :t) "
-                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
-                {"k": f"lock.{name}", "v": "held", "t": datetime.now(timezone.utc).replace(tzinfo=None)},
-            )
+            # wait as long as promised for the other writer (the connection's usual busy wait is shorter)
+            session.execute(text(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}"))
+            try:
+                session.execute(
+                    text("INSERT INTO settings (key, value, updated_at) VALUES (:k, :v, :t) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
+                    {"k": f"lock.{name}", "v": "held", "t": datetime.now(timezone.utc).replace(tzinfo=None)},
+                )
+            finally:
+                session.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}"))
     except OperationalError as exc:
+        if not _is_lock_wait(exc):
+            raise  # the database is down or broken: session_scope reports it as unavailable, not as busy
         raise Busy(f"another {name} is running on this database; try again in a few minutes") from exc
+
+
+def _is_lock_wait(exc: OperationalError) -> bool:
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "lock" in text_ or "busy" in text_

@@ -21,7 +21,7 @@ from db.bulk import insert_rows
 from db.session import refresh_statistics
 from db.models import Case, Contact, DeadlineHour, Obligation, Setting
 from rules.catalogue import RULES_VERSION
-from rules.evaluate import Finding, evaluate, evaluate_parallel
+from rules.evaluate import Finding, bulk_chunk, evaluate, evaluate_parallel
 from rules.thresholds import DEFAULT, Thresholds
 
 RULE_FIELDS = (
@@ -157,7 +157,7 @@ def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None =
     now = now or datetime.now(timezone.utc)
     th = th or thresholds(session)
     cases = load_cases(session, case_ids)
-    findings = evaluate_parallel(cases, now, th) if len(cases) > 20000 else evaluate(cases, now, th)
+    findings = evaluate_parallel(cases, now, th) if len(cases) > bulk_chunk() else evaluate(cases, now, th)
     return store(session, cases, findings, now, th)
 
 
@@ -172,7 +172,7 @@ def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds
         progress(0, total)
     for ids in _chunks(all_ids, batch):
         cases = load_cases(session, ids)
-        findings = evaluate_parallel(cases, now, th, workers=workers) if len(cases) > 20000 else evaluate(cases, now, th)
+        findings = evaluate_parallel(cases, now, th, workers=workers) if len(cases) > bulk_chunk() else evaluate(cases, now, th)
         stored += store(session, cases, findings, now, th)
         done += len(ids)
         if progress:

@@ -1,8 +1,7 @@
 """Import: upload work-order exports, preview them, and see every problem by file, line and column."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import hashlib
 
 import streamlit as st
 
@@ -11,8 +10,7 @@ from db.importer import import_files
 from services.views import problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
-from ui.common import db_errors
-from ui.common import lang, tr
+from ui.common import db_errors, lang, md, tr
 
 guard("import")
 
@@ -24,16 +22,26 @@ cases_file = st.file_uploader(tr("import.cases"), type=["csv", "xlsx"], key="imp
 contacts_file = st.file_uploader(tr("import.contacts"), type=["csv", "xlsx"], key="import_contacts")
 partial = st.checkbox(tr("import.partial"), key="import_partial")
 
+def preview(upload, columns) -> tuple[object, str | None]:
+    """Parse an upload once (kept per file content in the session), not again on every rerun."""
+    key = "import_preview_" + hashlib.sha256(upload.getvalue()).hexdigest()
+    if key not in st.session_state:
+        try:
+            st.session_state[key] = (ix.read_table(upload.getvalue(), upload.name, columns).frame.head(20), None)
+        except ix.FileProblem as exc:
+            st.session_state[key] = (None, str(exc))
+    return st.session_state[key]
+
+
 for upload, columns in ((cases_file, CASE_COLUMNS), (contacts_file, CONTACT_COLUMNS)):
     if upload is None:
         continue
-    try:
-        table = ix.read_table(upload.getvalue(), upload.name, columns)
-    except ix.FileProblem as exc:
-        st.error(str(exc))
+    head, problem = preview(upload, columns)
+    if problem:
+        st.error(md(problem))
         continue
-    with st.expander(f"{tr('import.preview')} · {upload.name}", expanded=False):
-        st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
+    with st.expander(f"{tr('import.preview')} · {md(upload.name)}", expanded=False):
+        st.dataframe(head, hide_index=True, width="stretch")
 
 if st.button(tr("import.run"), type="primary", key="import_run"):
     if not allowed("import"):
@@ -43,7 +51,6 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
         st.warning(tr("import.need_cases"))
         st.stop()
     bar = st.progress(0.0)
-    reject_dir = Path(tempfile.mkdtemp(prefix="rejects-"))
     with db_errors():
         report = import_files(
             cases_file.getvalue() if cases_file else None,
@@ -51,7 +58,6 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
             partial=partial,
             cases_name=cases_file.name if cases_file else None,
             contacts_name=contacts_file.name if contacts_file else None,
-            reject_dir=reject_dir,
             progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=stage)),
             actor=actor(),
         )
@@ -65,11 +71,11 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
             st.error(tr("import.refused", n=len(report.problems)))
         st.markdown(f"#### {tr('import.problems')}")
         st.dataframe(problems_table(report.problems, L), hide_index=True, width="stretch")
-    for path in report.reject_files:
-        st.download_button(tr("import.download_rejects", name=path.name), path.read_bytes(), file_name=path.name,
-                           mime="text/csv", key=f"import_dl_{path.name}")
+    for name, data in report.reject_downloads:  # kept in memory only: no customer data left on disk
+        st.download_button(tr("import.download_rejects", name=name), data, file_name=name,
+                           mime="text/csv", key=f"import_dl_{name}")
     if report.warnings:
         st.markdown(f"#### {tr('import.warnings')}")
         for w in report.warnings:
-            st.caption(w)
+            st.text(w)  # header names come from the file: shown as plain text, never as Markdown
     st.cache_data.clear()

@@ -139,6 +139,45 @@ def _worker(args: tuple[int, int, datetime, Thresholds]) -> list[tuple]:
     return [_pack(f) for f in evaluate(_SHARED_CASES[start:stop], now, thresholds, engine=_process_engine())]
 
 
+def _worker_start(parent: int) -> None:
+    """First thing in every forked worker. A worker must not outlive the process that forked it, nor keep
+    that process's database connections open: a killed import would otherwise leave orphans holding the
+    socket, and the server would never see the client go (its transaction and lock would stay)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us when the parent dies
+    except (OSError, AttributeError):  # not Linux: the parent check below still stops a late start
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    _close_inherited_sockets()
+
+
+def _close_inherited_sockets() -> None:
+    """Close every socket inherited from the parent (database connections); the worker talks to the
+    parent only through pipes, which are not sockets."""
+    import stat
+
+    try:
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in fds:
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            continue
+
+
+def bulk_chunk() -> int:
+    """Cases per worker task in bulk evaluations (and the size above which a bulk job forks workers)."""
+    return int(os.environ.get("COMPLAINTS_BULK_CHUNK", "25000"))
+
+
 _engine_in_worker: RuleEngine | None = None
 
 
@@ -150,10 +189,11 @@ def _process_engine() -> RuleEngine:
 
 
 def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
-                      workers: int | None = None, chunk: int = 25000) -> list[Finding]:
+                      workers: int | None = None, chunk: int | None = None) -> list[Finding]:
     """The same as `evaluate`, spread over forked worker processes (bulk jobs: one engine per process)."""
     global _SHARED_CASES
     workers = workers or min(os.cpu_count() or 1, 4)
+    chunk = chunk or bulk_chunk()
     if workers <= 1 or len(cases) <= chunk:
         return evaluate(cases, now, thresholds)
     import multiprocessing
@@ -163,7 +203,8 @@ def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Threshol
         parts = [(i, min(i + chunk, len(cases)), now, thresholds) for i in range(0, len(cases), chunk)]
         ctx = multiprocessing.get_context("fork")
         out: list[Finding] = []
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start,
+                                 initargs=(os.getpid(),)) as pool:
             for part in pool.map(_worker, parts):
                 out.extend(_unpack(t) for t in part)
     finally:

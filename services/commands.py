@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from db.audit import ChainReport, verify_chain
 from db.backup import BackupProblem
 from db.backup import backup as _backup
 from db.backup import restore as _restore
@@ -81,6 +82,12 @@ def create_user(url: str | None, username: str, name: str, role: str, password: 
             _create_user(session, username, name, role, password, actor=actor)
     except ValueError as exc:
         raise CommandRefused(str(exc)) from None
+
+
+def audit_verify(url: str | None) -> ChainReport:
+    """Walk the audit log's hash chain; the report names the first row whose link or content is wrong."""
+    with session_scope(url) as session:
+        return verify_chain(session)
 
 
 def backup(url: str | None, target: str) -> Path:

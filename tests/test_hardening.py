@@ -2,7 +2,11 @@
 PostgreSQL."""
 from __future__ import annotations
 
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -17,6 +21,7 @@ from db.session import get_engine, session_scope
 from db.users import LoginRefused, authenticate, create_user, set_active
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def make_user(url: str, username: str = "li", password: str = "s3cret-pass", role: str = "inspector") -> None:
@@ -168,3 +173,289 @@ def test_a_row_changed_behind_the_triggers_breaks_the_chain_at_that_row(db_url):
     with session_scope(db_url) as s:
         report = verify_chain(s)
     assert report.broken_at == 2 and "changed" in report.reason
+
+
+# ------------------------------------------------------------ 3. a killed import leaves no stuck lock
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_kill_9_of_an_import_mid_evaluation_leaves_no_orphan_and_no_lock(db_url, tmp_path):
+    from tests.helpers import case_row, write_csv
+
+    big = write_csv(tmp_path / "big.csv", [case_row(f"K{i:06d}") for i in range(8000)])
+    small = write_csv(tmp_path / "small.csv", [case_row("AFTER-1")])
+    env = {**os.environ, "COMPLAINTS_DB_URL": db_url, "COMPLAINTS_BULK_CHUNK": "500"}
+    proc = subprocess.Popen([sys.executable, "manage.py", "import", str(big)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = _children(proc.pid)
+        if workers:
+            break
+        time.sleep(0.02)
+    assert workers, "the import never forked its evaluation workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)
+    assert [w for w in workers if _alive(w)] == []  # the workers died with their parent
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "manage.py", "import", str(small)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - t0 < 30  # not the 120 s lock wait
+    with session_scope(db_url) as s:
+        numbers = set(s.execute(text("SELECT case_no FROM cases")).scalars())
+    assert "AFTER-1" in numbers and not any(n.startswith("K") for n in numbers)  # the killed import left nothing
+
+
+# ------------------------------------------------------------ 10, 11, 18, 20: every bad file refused
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_parsed(tmp_path):
+    import tracemalloc
+    import zipfile
+
+    import db.interchange as ix
+    from tests.helpers import case_row, write_xlsx
+
+    good = write_xlsx(tmp_path / "good.xlsx", [case_row("Z1")])
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("xl/media/padding.bin", b"\0" * (300 * 1024 * 1024))  # 300 MB of zeros, ~300 KB packed
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    tracemalloc.start()
+    with pytest.raises(ix.FileProblem, match="compressed .* times"):
+        ix.read_table(bomb)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50 * 1024 * 1024  # refused without unpacking it
+
+
+def test_a_sheet_declaring_too_many_rows_is_refused(tmp_path):
+    import zipfile
+
+    import db.interchange as ix
+    from tests.helpers import case_row, write_xlsx
+
+    good = write_xlsx(tmp_path / "good.xlsx", [case_row("Z1")])
+    tall = tmp_path / "tall.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(tall, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:O2"/>', b'<dimension ref="A1:O5000000"/>')
+                assert b"5000000" in data
+            dst.writestr(item, data)
+    with pytest.raises(ix.FileProblem, match="5,000,000 rows"):
+        ix.read_table(tall)
+
+
+def test_mixed_gbk_and_utf8_is_refused_naming_the_first_bad_line(tmp_path):
+    import db.interchange as ix
+    from tests.helpers import case_row, write_csv
+
+    head = write_csv(tmp_path / "a.csv", [case_row("M1"), case_row("M2", handler="张伟")]).read_bytes()
+    gbk_line = "M3,2026-03-01 09:00,phone,network,,王芳,13800000000,陈静,,,,,,,accepted\n".encode("gbk")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(head + gbk_line)
+    with pytest.raises(ix.FileProblem, match=r"mixed.csv: line 4: the file mixes UTF-8 and GBK"):
+        ix.read_table(mixed)
+
+
+def test_big5_is_refused_and_ordinary_gbk_with_rare_names_is_accepted(tmp_path):
+    import db.interchange as ix
+
+    big5 = tmp_path / "big5.csv"
+    big5.write_bytes("工單號,受理時間,處理人\nC1,2026-03-01 09:00,張偉\nC2,2026-03-01 09:00,陳靜\n".encode("big5"))
+    with pytest.raises(ix.FileProblem, match="not GBK"):
+        ix.read_table(big5)
+    gbk = tmp_path / "gbk.csv"
+    rows = "工单号,受理时间,受理渠道,投诉类别,处理人,受理结果\n" + "".join(
+        f"G{i},2026-03-01 09:00,电话,网络,{name},受理\n" for i, name in enumerate(["张赟", "王喆", "李娜", "陈静", "刘洋"]))
+    gbk.write_bytes(rows.encode("gbk"))
+    assert list(ix.read_table(gbk).frame["handler"]) == ["张赟", "王喆", "李娜", "陈静", "刘洋"]
+
+
+def test_duplicate_headers_and_late_nul_characters_are_refused(tmp_path):
+    import db.interchange as ix
+    from tests.helpers import case_row, write_csv
+
+    path = write_csv(tmp_path / "dup.csv", [case_row("D1")])
+    text_ = path.read_text(encoding="utf-8").replace("handler", "case_no", 1)
+    path.write_text(text_, encoding="utf-8")
+    with pytest.raises(ix.FileProblem, match=r"line 1: column 'case_no' appears twice \(columns 1 and \d+\)"):
+        ix.read_table(path)
+    rows = [case_row(f"N{i}") for i in range(80)]
+    rows[60]["description"] = "信号差\0截断"
+    nul = write_csv(tmp_path / "nul.csv", rows)
+    assert nul.read_bytes().index(b"\0") > 4096
+    with pytest.raises(ix.FileProblem, match="nul.csv: line 62: contains a NUL character"):
+        ix.read_table(nul)
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("received_at", "1900-01-01 09:00", "time out of range"),
+    ("received_at", "2099-01-01 09:00", "time out of range"),
+    ("promised_reply_at", "2026-02-28 09:00", "promised_reply_at is before received_at"),
+    ("survey_at", "2026-02-28 09:00", "survey_at is before received_at"),
+    ("archived_at", "2026-02-28 09:00", "archived_at is before received_at"),
+    ("long_running_since", "2026-02-28 09:00", "long_running_since is before received_at"),
+])
+def test_impossible_times_are_refused_with_row_and_column(db_url, tmp_path, column, value, reason):
+    from db.importer import import_files
+    from tests.helpers import case_row, write_csv
+
+    path = write_csv(tmp_path / "cases.csv", [case_row("T1"), case_row("T2", **{column: value})])
+    report = import_files(path)
+    assert not report.written
+    assert [(p.line, p.column) for p in report.problems] == [(3, column)]
+    assert reason in report.problems[0].reason
+
+
+def test_the_cli_refuses_an_oversized_file_without_reading_it(tmp_path, capsys, monkeypatch, db_url):
+    import builtins
+
+    import manage
+
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.truncate(201 * 1024 * 1024)  # sparse: 201 MB on paper, nothing on disk
+    opened = []
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda p, *a, **k: opened.append(str(p)) or real_open(p, *a, **k))
+    code = manage.main(["import", str(big)])
+    err = capsys.readouterr().err
+    assert code == 1 and "larger than 200 MB" in err and "big.csv" in err
+    assert str(big) not in opened
+
+
+# ------------------------------------------------------------ 15, 20: reject files
+
+
+def test_partial_import_whose_reject_file_cannot_be_written_keeps_nothing(db_url, tmp_path, capsys):
+    import manage
+    from tests.helpers import case_row, write_csv
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = write_csv(folder / "cases.csv", [case_row("P1"), case_row("P2", channel="??")])
+    (folder / "cases.rejects.csv").mkdir()  # the reject file's name is taken by a folder
+    code = manage.main(["import", str(path), "--partial"])
+    err = capsys.readouterr().err
+    assert code == 1 and "reject file cannot be written" in err and "Traceback" not in err
+    with session_scope(db_url) as s:
+        assert s.execute(text("SELECT count(*) FROM cases")).scalar() == 0
+
+
+def test_page_imports_keep_rejects_in_memory_not_on_disk(db_url, tmp_path, monkeypatch):
+    import tempfile
+
+    from db.importer import import_files
+    from tests.helpers import case_row, write_csv
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    data = write_csv(tmp_path / "src.csv", [case_row("U1"), case_row("U2", channel="??")]).read_bytes()
+    before = set(os.listdir(tmp_path))
+    report = import_files(data, partial=True, cases_name="upload.csv")
+    assert report.written and report.reject_files == []
+    (name, blob), = report.reject_downloads
+    assert name == "upload.rejects.csv" and "U2" in blob.decode("utf-8-sig")
+    assert set(os.listdir(tmp_path)) == before
+
+
+# ------------------------------------------------------------ 16, 17: clear command-line answers
+
+
+def test_backup_of_a_mistyped_path_fails_and_creates_nothing(tmp_path, capsys):
+    import manage
+
+    missing = tmp_path / "typo.sqlite3"
+    code = manage.main(["backup", str(tmp_path / "out.sqlite3"), "--db", f"sqlite:///{missing}"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no such database file" in err
+    assert not missing.exists() and not (tmp_path / "out.sqlite3").exists()
+
+
+def test_backup_with_a_postgresql_url_points_to_pg_dump(capsys):
+    import manage
+
+    code = manage.main(["backup", "x.dump", "--db", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"])
+    err = capsys.readouterr().err
+    assert code == 1 and "pg_dump" in err and "Traceback" not in err
+
+
+def test_reevaluate_with_the_database_down_says_so(capsys):
+    import manage
+
+    code = manage.main(["reevaluate", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"])
+    err = capsys.readouterr().err
+    assert code == 1 and "unavailable" in err and "another import" not in err
+
+
+def test_a_second_sqlite_import_waits_for_the_first_instead_of_failing(sqlite_url, tmp_path):
+    import threading
+
+    from db.importer import import_files
+    from db.locks import exclusive
+    from tests.helpers import case_row, write_csv
+
+    path = write_csv(tmp_path / "cases.csv", [case_row("W1")])
+    released = threading.Event()
+
+    def hold():  # a first writer keeps the import lock for 17 s (longer than the connection's 15 s wait)
+        with session_scope(sqlite_url) as s:
+            exclusive(s, "import")
+            released.wait(17)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.5)
+    threading.Timer(17, released.set).start()
+    t0 = time.monotonic()
+    report = import_files(path)
+    holder.join()
+    assert report.written and time.monotonic() - t0 > 15
+
+
+def test_audit_verify_reports_the_first_broken_row(db_url, capsys):
+    import manage
+
+    with session_scope(db_url) as s:
+        for i in range(3):
+            record(s, "admin", "test", "thing", f"k{i}")
+    assert manage.main(["audit-verify"]) == 0
+    assert "3 row(s)" in capsys.readouterr().out
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # owner rights: triggers off
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
+    assert manage.main(["audit-verify"]) == 1
+    assert "row id 3" in capsys.readouterr().err
