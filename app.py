@@ -12,7 +12,7 @@ from domain.config import database_url, local_zone
 from domain.i18n import t
 from domain.timeutil import fmt_local
 from ui.auth import checked_user, login_page, logout
-from ui.common import as_of, db, lang, tr
+from ui.common import as_of, date_bounds, db, lang, tr
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
 
@@ -83,7 +83,7 @@ with st.sidebar:
     st.toggle(tr("side.live"), value=True, key="app_live")
     if not st.session_state.get("app_live", True):
         now_local = datetime.now(local_zone())
-        st.date_input(tr("side.as_of_date"), value=now_local.date(), key="app_as_of_date")
+        st.date_input(tr("side.as_of_date"), value=now_local.date(), **date_bounds(), key="app_as_of_date")
         st.time_input(tr("side.as_of_time"), value=time(now_local.hour, 0), key="app_as_of_time", step=900)
     from db.queries import team_names
 

@@ -279,8 +279,12 @@ def load_item(session: Session, item_id: int) -> dict[str, Any] | None:
 
 def save_assessment(session: Session, item_id: int, expected_version: int, verdicts: dict[str, str],
                     engine: dict[str, str | None], evidence: dict[str, str], reasons: dict[str, str],
-                    comments: dict[str, str], comment: str, actor: str, now: datetime | None = None) -> Score:
-    """Score and store an assessment (first save or a correction) in one transaction."""
+                    comments: dict[str, str], comment: str, actor: str, now: datetime | None = None,
+                    role: str = "inspector") -> Score:
+    """Score and store an assessment (first save or a correction) in one transaction.
+
+    A saved assessment may be changed by the inspector who made it, or by an administrator (audited as an
+    override); another inspector is refused, even after reloading."""
     from domain.scorecard import overrides
 
     now = now or datetime.now(timezone.utc)
@@ -305,6 +309,10 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
         who = loaded["assessment"]["inspector"] if loaded["assessment"] else "someone"
         raise StaleAssessment(f"case {loaded['case_no']} was assessed by {who} after you opened it; "
                               "reload to see their scores (nothing of yours was saved)")
+    previous = loaded["assessment"]
+    if previous is not None and previous["inspector"] != actor and role != "admin":
+        raise AssessmentRefused(f"case {loaded['case_no']} was assessed by {previous['inspector']}; only they "
+                                "or an administrator may change the assessment")
     case = session.get(Case, loaded["case_id"])
     before = loaded["assessment"]
     existing = session.scalar(select(Assessment).where(Assessment.sample_item_id == item_id))
@@ -323,7 +331,8 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
          "engine_verdict": engine.get(i["key"]), "engine_evidence": evidence.get(i["key"]) or None,
          "reason": (reasons.get(i["key"]) or "").strip() or None,
          "comment": (comments.get(i["key"]) or "").strip() or None} for i in card["items"]])
-    record(session, actor, "assess", "case", loaded["case_no"],
+    overriding = before is not None and before["inspector"] != actor
+    record(session, actor, "assess_override" if overriding else "assess", "case", loaded["case_no"],
            None if before is None else {"score": before["score"], "inspector": before["inspector"]},
            {"sample_item": item_id, "scorecard": f"{card['name']} v{card['version']}", "score": result.score,
             "passed": result.passed, "verdicts": verdicts})

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Sequence
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from db import throttle
 from db.models import Case, Handler, Obligation, Team
+from domain.privacy import PhoneQueryInvalid, phone_query
 from db.obligations import flag_condition, live_status
 
 
@@ -39,14 +41,50 @@ def _flag_exists(now: datetime, status: str):
     return exists().where(o.case_id == Case.id, cond)
 
 
-def search_cases(session: Session, f: SearchFilters, now: datetime, limit: int = 500) -> tuple[int, list[dict[str, Any]]]:
+class SearchRefused(ValueError):
+    """A search that is not allowed as asked; the message says how to ask instead."""
+
+
+PHONE_SEARCHES = 20  # phone-number searches per user within PHONE_WINDOW before they are held back
+PHONE_WINDOW = timedelta(minutes=10)
+TAIL_PERIOD = timedelta(days=31)
+
+
+def _clean(text: str) -> str:
+    return (text or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in text parameters
+
+
+def search_cases(session: Session, f: SearchFilters, now: datetime, limit: int = 500,
+                 user: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """Cases matching the filters. A phone number matches only as a whole number, or by its last four
+    digits together with a narrowing filter; phone searches are counted per user and held back after
+    PHONE_SEARCHES in PHONE_WINDOW, so a masked number cannot be read back digit by digit."""
     conds = [Case.received_at <= now]
-    if f.case_no.strip():
-        conds.append(Case.case_no.contains(f.case_no.strip(), autoescape=True))
-    if f.phone.strip():
-        conds.append(Case.customer_phone.contains(f.phone.strip(), autoescape=True))
-    if f.handler.strip():
-        conds.append(Handler.name.contains(f.handler.strip(), autoescape=True))
+    case_no, handler = _clean(f.case_no), _clean(f.handler)
+    if case_no:
+        conds.append(Case.case_no.contains(case_no, autoescape=True))
+    try:
+        phone = phone_query(f.phone)
+    except PhoneQueryInvalid as exc:
+        raise SearchRefused(str(exc)) from None
+    if phone is not None:
+        key = f"phone:{user or 'anonymous'}"
+        if throttle.held(session, key, now):
+            raise SearchRefused("too many phone-number searches; try again in 10 minutes")
+        throttle.count(session, key, now, PHONE_SEARCHES, PHONE_WINDOW, PHONE_WINDOW)
+        kind, digits = phone
+        if kind == "full":
+            conds.append(Case.customer_phone.in_({digits, _clean(f.phone)}))
+        else:
+            narrow = bool(case_no or handler) or (
+                f.received_from is not None and f.received_to is not None
+                and f.received_to - f.received_from <= TAIL_PERIOD + timedelta(days=1))
+            if not narrow:
+                raise SearchRefused("the last 4 digits need a handler, a case number or a received period of "
+                                    "at most 31 days")
+            conds.append(Case.customer_phone.endswith(digits, autoescape=True))
+    if handler:
+        conds.append(Handler.name.contains(handler, autoescape=True))
     if f.teams:
         conds.append(Team.name.in_(list(f.teams)))
     if f.categories:

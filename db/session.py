@@ -40,8 +40,33 @@ def get_engine(url: str | None = None) -> Engine:
                 event.listen(engine, "connect", _sqlite_pragmas)
             else:
                 engine = create_engine(url, pool_pre_ping=True, connect_args=_pg_args(url))
+                if engine.dialect.name == "postgresql":
+                    event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
             _engines[url] = engine
         return engine
+
+
+def _clean(value):
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
+
+
+def _strip_nul(conn, cursor, statement, parameters, context, executemany):
+    """PostgreSQL refuses a NUL character inside text, and the error would carry the SQL and its values.
+    A NUL typed or pasted into a form means nothing: drop it from the parameters of statements sent from
+    the pages. Bulk statements (imports: many rows) are left alone; the importer refuses NULs itself."""
+    if executemany:
+        if len(parameters) > 1000:
+            return statement, parameters
+        return statement, [_clean_params(p) for p in parameters]
+    return statement, _clean_params(parameters)
+
+
+def _clean_params(params):
+    if isinstance(params, dict):
+        return {k: _clean(v) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return type(params)(_clean(v) for v in params)
+    return params
 
 
 def _pg_args(url: str) -> dict:

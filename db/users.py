@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.models import LoginThrottle, User, UTCDateTime
+from db import throttle
+from db.models import User, UTCDateTime
 from domain.roles import ROLES
 
 MAX_FAILURES = 5
@@ -60,25 +61,12 @@ _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
 
 
 def _address_held(session: Session, address: str | None, now: datetime) -> bool:
-    if not address:
-        return False
-    until = session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == f"ip:{address}"))
-    return until is not None and until > now
+    return bool(address) and throttle.held(session, f"ip:{address}", now)
 
 
 def _count_address_failure(session: Session, address: str | None, now: datetime) -> None:
-    """One atomic upsert per failure; a new window starts when the old one has passed."""
-    if not address:
-        return
-    session.execute(text(
-        "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES (:k, 1, :now, NULL) "
-        "ON CONFLICT (key) DO UPDATE SET "
-        " failures = CASE WHEN login_throttle.window_start < :since THEN 1 ELSE login_throttle.failures + 1 END,"
-        " window_start = CASE WHEN login_throttle.window_start < :since THEN :now ELSE login_throttle.window_start END,"
-        " locked_until = CASE WHEN login_throttle.window_start >= :since AND login_throttle.failures + 1 >= :max"
-        "                THEN :until ELSE login_throttle.locked_until END").bindparams(*_instants("now", "since", "until")),
-        {"k": f"ip:{address}", "now": now, "since": now - ADDRESS_WINDOW, "max": ADDRESS_FAILURES,
-         "until": now + LOCKOUT})
+    if address:
+        throttle.count(session, f"ip:{address}", now, ADDRESS_FAILURES, ADDRESS_WINDOW, LOCKOUT)
 
 
 def _instants(*names: str):

@@ -39,3 +39,28 @@ _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
 def escape_markdown(text: str) -> str:
     """Escape user text for Markdown so that it can neither format nor link, load an image or inject HTML."""
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
+class PhoneQueryInvalid(ValueError):
+    """A phone search that could be used to read a masked number digit by digit."""
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\uff0d()（）+]")
+
+
+def phone_query(text: str) -> tuple[str, str] | None:
+    """How a phone-number search box may be used: ("full", digits) for a whole number (7 digits or more),
+    ("tail", last4) for exactly four digits, None for an empty box. Anything else — a fragment that would
+    let someone recover a masked number a few digits at a time — raises PhoneQueryInvalid."""
+    raw = (text or "").replace("\x00", "")
+    digits = _PHONE_SEPARATORS.sub("", raw)
+    if not digits:
+        return None
+    if not digits.isdigit():
+        raise PhoneQueryInvalid("a phone number has digits only")
+    if len(digits) == 4:
+        return ("tail", digits)
+    if len(digits) >= 7:
+        return ("full", digits)
+    raise PhoneQueryInvalid("enter the whole number, or its last 4 digits together with a handler, a case "
+                            "number or a received period of at most 31 days")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from domain.config import local_zone
@@ -79,3 +79,16 @@ def fmt_duration(seconds: float, lang: str = "zh") -> str:
         return f"{days}天{text}" if days else text
     text = f"{hours}h {minutes:02d}m"
     return f"{days}d {text}" if days else text
+
+
+# The window of instants the product accepts from a user (date pickers, the sidebar's as-of time) and from
+# an import: complaints of this century, and promised replies at most two years ahead.
+EARLIEST_DATE = date(2000, 1, 1)
+
+
+def latest_date(today: date) -> date:
+    return today.replace(year=today.year + 2) if not (today.month == 2 and today.day == 29) else date(today.year + 2, 2, 28)
+
+
+def clamp_date(day: date, today: date) -> date:
+    return min(max(day, EARLIEST_DATE), latest_date(today))

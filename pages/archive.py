@@ -7,7 +7,7 @@ import streamlit as st
 from db.library import RECORD_RULES, LibraryRefused, archive_cases, archive_queue
 from services.library_view import checklist_frame, rule_title
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, db, lang, teams, tr
+from ui.common import as_of, db, lang, teams, md, tr
 
 guard("archive")
 L = lang()
@@ -42,7 +42,7 @@ if targets:
         with db() as session:
             done = archive_cases(session, {r["case_no"]: r["version"] for r in targets}, actor())
     except LibraryRefused as exc:
-        st.error(tr("arc.refused", error=str(exc)))
+        st.error(tr("arc.refused", error=md(str(exc))))
     else:
         st.session_state["arc_flash"] = tr("arc.done", n=len(done))
         st.rerun()

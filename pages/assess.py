@@ -13,7 +13,7 @@ from domain.scorecard import VERDICTS, form_items, score
 from domain.timeutil import fmt_local
 from services.views import flag_detail, flags_table
 from domain.vocab import label
-from ui.auth import actor, allowed, guard
+from ui.auth import actor, allowed, guard, role
 from ui.common import as_of, db, lang, md, tr
 
 guard("assess")
@@ -138,12 +138,12 @@ with right:
         try:
             with db() as session:
                 result = save_assessment(session, item_id, st.session_state[version_key], verdicts, engine, evidence,
-                                         reasons, comments, comment, actor())
+                                         reasons, comments, comment, actor(), role=role())
         except StaleAssessment as exc:
-            st.error(tr("qa.stale", error=str(exc)))
+            st.error(tr("qa.stale", error=md(str(exc))))
             st.session_state["assess_stale"] = item_id
         except AssessmentRefused as exc:
-            st.error(tr("qa.refused", error=str(exc)))
+            st.error(tr("qa.refused", error=md(str(exc))))
         else:
             st.session_state.pop(version_key, None)
             st.session_state["assess_flash"] = tr("qa.saved", score="—" if result.score is None else f"{result.score:g}")

@@ -10,7 +10,7 @@ from db.audit import search
 from domain.config import local_zone
 from domain.timeutil import fmt_local
 from ui.auth import guard
-from ui.common import db, tr
+from ui.common import date_bounds, db, tr
 
 guard("audit")
 st.title(tr("page.audit"))
@@ -21,7 +21,7 @@ with st.form("audit_form"):
                                                "lockout"], key="audit_action")
     key = c3.text_input(tr("audit.key"), key="audit_key")
     today = datetime.now(local_zone()).date()
-    period = c4.date_input(tr("audit.period"), value=(today - timedelta(days=30), today), key="audit_period")
+    period = c4.date_input(tr("audit.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="audit_period")
     st.form_submit_button(tr("search.submit"))
 since = until = None
 if isinstance(period, (tuple, list)) and len(period) == 2:

@@ -13,7 +13,7 @@ from services import board as view
 from domain.config import local_zone
 from domain.timeutil import fmt_local, to_local
 from domain.vocab import ENUMS, label
-from ui.common import as_of, db, lang, teams, tr
+from ui.common import as_of, date_bounds, db, lang, teams, tr
 from ui.auth import guard, live_check
 
 guard("board")
@@ -35,7 +35,7 @@ with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=Fal
                            placeholder=tr("common.choose"), key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
     c5, c6, c7, c8, c9 = st.columns(5)
     today = datetime.now(local_zone()).date()
-    period = c5.date_input(tr("board.period"), value=(today - timedelta(days=6), today), key="board_period")
+    period = c5.date_input(tr("board.period"), value=(today - timedelta(days=6), today), **date_bounds(), key="board_period")
     refresh = c6.number_input(tr("board.refresh"), min_value=2, max_value=600, step=1, key="board_refresh",
                               value=int(os.environ.get("COMPLAINTS_BOARD_REFRESH", "30")))
     appeal_days = c7.number_input(tr("board.appeal_days"), min_value=1, max_value=90, value=15, key="board_appeal_days")

@@ -18,7 +18,7 @@ from domain.timeutil import fmt_local, to_local
 from services.views import case_fields, flags_table, flow_stages, timeline_frame
 from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, db, lang, md, tr
+from ui.common import as_of, date_bounds, db, lang, md, tr
 
 guard("detail")
 
@@ -41,13 +41,14 @@ with db() as session:
     record = case_record(session, case_no)
     obligations = case_obligations(session, record["id"], now) if record else []
 if record is None:
-    st.warning(tr("detail.not_found", case_no=case_no))
+    st.warning(tr("detail.not_found", case_no=md(case_no)))
     st.stop()
 
 unmask_key = f"detail_unmasked_{record['case_no']}"
-if not st.session_state.get(unmask_key):
+names = [record["customer_name"]] if record["customer_name"] else []
+unmasked = bool(st.session_state.get(unmask_key))
+if not unmasked:
     # masked by default: the name and phone columns, and the same data inside the free text
-    names = [record["customer_name"]] if record["customer_name"] else []
     record = {**record, **{f: scrub_text(record[f], names) for f in TEXT_FIELDS + ("typical_summary",)},
               "contacts": [{**c, "note": scrub_text(c["note"], names)} for c in record["contacts"]],
               "customer_name": mask_name(record["customer_name"]), "customer_phone": mask_phone(record["customer_phone"])}
@@ -56,6 +57,8 @@ if not st.session_state.get(unmask_key):
             with db() as session:
                 record_unmask(session, actor(), record["case_no"])
             st.session_state[unmask_key] = True
+            for key in ("mark_summary", "mark_lesson"):  # refill the mark form with the revealed text
+                st.session_state.pop(key, None)
             st.rerun()
     else:
         st.caption(tr("detail.masked_note"))
@@ -107,7 +110,7 @@ if allowed("edit_case"):
         st.markdown(f"#### {tr('edit.title')}")
         c1, c2, c3, c4 = st.columns(4)
         now_local = to_local(now)
-        day = c1.date_input(tr("edit.date"), value=now_local.date(), key="edit_date")
+        day = c1.date_input(tr("edit.date"), value=now_local.date(), **date_bounds(), key="edit_date")
         clock = c2.time_input(tr("edit.time"), value=now_local.time().replace(second=0, microsecond=0), key="edit_time")
         kind = c3.selectbox(tr("edit.kind"), list(ENUMS["contact_kind"]), key="edit_kind",
                             format_func=lambda v: label("contact_kind", v, L))
@@ -121,7 +124,7 @@ if allowed("edit_case"):
                     add_contact(session, record["case_no"], st.session_state[version_key], at, kind, channel,
                                 note, actor())
             except EditRefused as exc:
-                st.error(tr("edit.refused", error=str(exc)))
+                st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 st.success(tr("edit.saved"))
@@ -131,6 +134,9 @@ if allowed("mark_typical"):
     with db() as session:
         mark = current_mark(session, record["id"])
         history = mark_history(session, record["id"])
+    if not unmasked:  # the library text as every masked view shows it; the raw text only after a reveal
+        mark = mark and {**mark, "summary": scrub_text(mark["summary"], names), "lesson": scrub_text(mark["lesson"], names)}
+        history = [{**h, "summary": scrub_text(h["summary"], names)} for h in history]
     with st.expander(tr("lib.mark_title") + (" · " + tr("lib.marked") if mark else ""), expanded=bool(mark)):
         with st.form("detail_mark"):
             summary = st.text_area(tr("lib.summary_input"), key="mark_summary",
@@ -155,7 +161,7 @@ if allowed("mark_typical"):
                     mark_typical(session, record["case_no"], st.session_state[version_key], summary, lesson,
                                  free, clauses, example, actor())
             except LibraryRefused as exc:
-                st.error(tr("edit.refused", error=str(exc)))
+                st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 st.rerun()
@@ -164,7 +170,7 @@ if allowed("mark_typical"):
                 with db() as session:
                     unmark_typical(session, record["case_no"], st.session_state[version_key], actor())
             except LibraryRefused as exc:
-                st.error(tr("edit.refused", error=str(exc)))
+                st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 st.rerun()

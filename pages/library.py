@@ -28,7 +28,7 @@ def show_case(case_no: str) -> None:
         rec = library_case(session, case_no)
         obligations = case_obligations(session, rec["id"], now) if rec else []
     if rec is None:
-        st.warning(tr("lib.not_in_library", case_no=case_no))
+        st.warning(tr("lib.not_in_library", case_no=md(case_no)))
         return
     mark = rec["mark"]
     if st.button(tr("lib.back"), key="lib_back", icon=":material/arrow_back:"):

@@ -11,7 +11,7 @@ from services.board import export_xlsx
 from domain.config import local_zone
 from domain.quality import agreement, by_group, disagreements, labelled, pareto
 from ui.auth import guard
-from ui.common import as_of, db, lang, teams, tr
+from ui.common import as_of, date_bounds, db, lang, teams, tr
 
 guard("quality")
 L = lang()
@@ -19,7 +19,7 @@ now = as_of()
 st.title(tr("page.quality"))
 
 today = now.astimezone(local_zone()).date()
-period = st.date_input(tr("qa.period"), value=(today.replace(day=1) - timedelta(days=150), today), key="qr_period")
+period = st.date_input(tr("qa.period"), value=(today.replace(day=1) - timedelta(days=150), today), **date_bounds(), key="qr_period")
 if not (isinstance(period, (tuple, list)) and len(period) == 2):
     st.warning(tr("qa.need_period"))
     st.stop()

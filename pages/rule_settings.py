@@ -8,11 +8,11 @@ import streamlit as st
 from db.obligations import counts_by_rule, load_cases, thresholds
 from db.queries import case_ids_received_between
 from db.settings import apply_thresholds
-from rules.thresholds import Thresholds
+from rules.thresholds import MAXIMA, Thresholds
 from domain.config import local_zone
 from services.views import rules_table, threshold_rows, whatif
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, db, db_errors, lang, tr
+from ui.common import as_of, date_bounds, db, db_errors, lang, md, tr
 
 guard("rules")
 
@@ -32,16 +32,17 @@ with st.form("rules_whatif"):
     trial_values: dict[str, float] = {}
     for i, (name, caption, value, clause) in enumerate(threshold_rows(current, L)):
         help_text = f"{tr('col.clause')} {clause}" if clause else None
-        trial_values[name] = cols[i % 3].number_input(caption, min_value=0.0, value=float(value), step=1.0,
+        trial_values[name] = cols[i % 3].number_input(caption, min_value=0.0, max_value=float(MAXIMA[name]),
+                                                      value=float(value), step=1.0,
                                                       key=f"rules_th_{name}", help=help_text)
     today = datetime.now(local_zone()).date()
-    period = st.date_input(tr("rules.period"), value=(today - timedelta(days=30), today), key="rules_period")
+    period = st.date_input(tr("rules.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="rules_period")
     run = st.form_submit_button(tr("rules.run_whatif"))
 
 try:
     trial = Thresholds.from_mapping(trial_values)
 except ValueError as exc:
-    st.error(tr("rules.bad_threshold", error=str(exc)))
+    st.error(tr("rules.bad_threshold", error=md(str(exc))))
     st.stop()
 
 if run and isinstance(period, (tuple, list)) and len(period) == 2:

@@ -15,7 +15,7 @@ from domain.sampling import METHODS, STRATA, Method, SampleInvalid, draw
 from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, db, lang, tr
+from ui.common import as_of, date_bounds, db, lang, md, tr
 
 guard("sampling")
 L = lang()
@@ -39,7 +39,7 @@ with new_tab:
     name = c1.text_input(tr("qa.plan_name"), value=f"{last_month_start:%Y-%m} {tr('qa.default_plan')}", key="smp_name")
     purpose = c2.radio(tr("qa.purpose"), ["regular", "calibration"], key="smp_purpose",
                        format_func=lambda v: tr(f"qa.purpose.{v}"), horizontal=True)
-    period = c3.date_input(tr("qa.period"), value=(last_month_start, first_of_month - timedelta(days=1)), key="smp_period")
+    period = c3.date_input(tr("qa.period"), value=(last_month_start, first_of_month - timedelta(days=1)), **date_bounds(), key="smp_period")
     c1, c2, c3, c4 = st.columns(4)
     teams = c1.multiselect(tr("col.team"), all_teams, placeholder=tr("common.choose"), key="smp_teams")
     handlers = c2.multiselect(tr("qa.col.handler"), all_handlers, placeholder=tr("common.choose"), key="smp_handlers")
@@ -57,17 +57,17 @@ with new_tab:
     method = c1.selectbox(tr("qa.method"), list(METHODS), key="smp_method", format_func=lambda v: tr(f"qa.method.{v}"))
     by_share = c2.radio(tr("qa.size_by"), ["n", "percent"], key="smp_size_by", horizontal=True,
                         format_func=lambda v: tr(f"qa.size_by.{v}"), disabled=method == "quota")
-    size = c3.number_input(tr("qa.size"), min_value=1, value=30, step=1, key="smp_size",
+    size = c3.number_input(tr("qa.size"), min_value=1, max_value=100000, value=30, step=1, key="smp_size",
                            disabled=method == "quota" or by_share != "n")
     percent = c4.number_input(tr("qa.percent"), min_value=0.1, max_value=100.0, value=5.0, step=0.5, key="smp_percent",
                               disabled=method == "quota" or by_share != "percent")
     c1, c2, c3, c4 = st.columns(4)
     strata = c1.multiselect(tr("qa.strata"), list(STRATA), default=["team"], placeholder=tr("common.choose"), key="smp_strata",
                             format_func=lambda v: tr(f"qa.col.{v}"), disabled=method != "stratified")
-    minimum = c2.number_input(tr("qa.minimum"), min_value=0, value=2, key="smp_minimum", disabled=method != "stratified")
-    per_handler = c3.number_input(tr("qa.per_handler"), min_value=1, value=5, key="smp_per_handler",
+    minimum = c2.number_input(tr("qa.minimum"), min_value=0, max_value=1000, value=2, key="smp_minimum", disabled=method != "stratified")
+    per_handler = c3.number_input(tr("qa.per_handler"), min_value=1, max_value=1000, value=5, key="smp_per_handler",
                                   disabled=method != "quota")
-    weight = c4.number_input(tr("qa.weight_flagged"), min_value=1.0, value=3.0, step=0.5, key="smp_weight",
+    weight = c4.number_input(tr("qa.weight_flagged"), min_value=1.0, max_value=100.0, value=3.0, step=0.5, key="smp_weight",
                              disabled=method != "risk")
     st.session_state.setdefault("smp_seed", secrets.randbelow(2**31 - 1))
     c1, c2, c3 = st.columns([1, 2, 1])
@@ -95,7 +95,7 @@ with new_tab:
                 frame = population(session, pop, now)
             sample = draw(frame, m, seed)
         except SampleInvalid as exc:
-            st.error(tr("qa.invalid", error=str(exc)))
+            st.error(tr("qa.invalid", error=md(str(exc))))
         else:
             share_pop = 100 * frame["flagged"].mean() if len(frame) else 0
             share_smp = 100 * sample["flagged"].mean() if len(sample) else 0
@@ -111,7 +111,7 @@ with new_tab:
             with st.spinner(tr("qa.working")), db() as session:
                 plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now)
         except SampleInvalid as exc:
-            st.error(tr("qa.invalid", error=str(exc)))
+            st.error(tr("qa.invalid", error=md(str(exc))))
         else:
             st.success(tr("qa.drawn", id=plan_id, n=n))
             st.session_state.pop("smp_seed", None)
@@ -157,6 +157,6 @@ with list_tab:
                     with db() as session:
                         reassign(session, which, to, actor())
                 except AssessmentRefused as exc:
-                    st.error(tr("qa.refused", error=str(exc)))
+                    st.error(tr("qa.refused", error=md(str(exc))))
                 else:
                     st.rerun()

@@ -10,7 +10,7 @@ from rules.catalogue import BY_ID
 from domain.scorecard import ScorecardInvalid
 from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, guard
-from ui.common import db, lang, tr
+from ui.common import db, lang, md, tr
 
 guard("scorecards")
 L = lang()
@@ -57,6 +57,6 @@ if c3.button(tr("qa.sc.save"), type="primary", key="sc_save"):
         with db() as session:
             saved = save_scorecard(session, save_as, edited.to_dict("records"), mark, actor())
     except (ScorecardInvalid, AssessmentRefused) as exc:
-        st.error(tr("qa.sc.invalid", error=str(exc)))
+        st.error(tr("qa.sc.invalid", error=md(str(exc))))
     else:
         st.success(tr("qa.sc.saved", name=saved["name"], version=saved["version"]))

@@ -5,12 +5,12 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from db.queries import SearchFilters, search_cases
+from db.queries import SearchFilters, SearchRefused, search_cases
 from domain.config import local_zone
 from services.views import search_table
 from domain.vocab import ENUMS, label
-from ui.common import as_of, db, lang, teams, tr
-from ui.auth import guard
+from ui.common import as_of, date_bounds, db, lang, md, teams, tr
+from ui.auth import actor, guard
 
 guard("search")
 
@@ -20,7 +20,7 @@ st.title(tr("page.search"))
 with st.form("search_form"):
     c1, c2, c3 = st.columns(3)
     case_no = c1.text_input(tr("search.case_no"), key="search_case_no")
-    phone = c2.text_input(tr("search.phone"), key="search_phone")
+    phone = c2.text_input(tr("search.phone"), key="search_phone", help=tr("search.phone_help"))
     handler = c3.text_input(tr("search.handler"), key="search_handler")
     c4, c5, c6, c7 = st.columns([2, 1, 1, 2])
     categories = c4.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="search_categories",
@@ -30,7 +30,7 @@ with st.form("search_form"):
     flag = c6.selectbox(tr("search.flag"), ["any", "breached", "at_risk", "review", "none"], key="search_flag",
                         format_func=lambda v: tr(f"flag.{v}"))
     today = datetime.now(local_zone()).date()
-    period = c7.date_input(tr("search.received"), value=(today - timedelta(days=180), today), key="search_period")
+    period = c7.date_input(tr("search.received"), value=(today - timedelta(days=180), today), **date_bounds(), key="search_period")
     st.form_submit_button(tr("search.submit"), type="primary")
 
 start = end = None
@@ -40,8 +40,12 @@ if isinstance(period, (tuple, list)) and len(period) == 2:
 
 filters = SearchFilters(case_no=case_no, phone=phone, handler=handler, teams=teams(), categories=categories,
                         status=status, flag=flag, received_from=start, received_to=end)
-with db() as session:
-    total, rows = search_cases(session, filters, as_of())
+try:
+    with db() as session:
+        total, rows = search_cases(session, filters, as_of(), user=actor())
+except SearchRefused as exc:
+    st.warning(tr("search.refused", reason=md(str(exc))))
+    st.stop()
 
 if not rows:
     st.info(tr("search.none"))

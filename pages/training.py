@@ -11,7 +11,7 @@ from domain.config import local_zone
 from services.library_view import split_items, training_months
 from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
-from ui.common import as_of, db, lang, tr
+from ui.common import as_of, date_bounds, db, lang, md, tr
 
 guard("training")
 L = lang()
@@ -27,7 +27,7 @@ if allowed("record_training"):
         st.markdown(f"#### {tr('train.new')}")
         c1, c2, c3 = st.columns(3)
         local = now.astimezone(local_zone())
-        day = c1.date_input(tr("train.date"), value=local.date(), key="train_date")
+        day = c1.date_input(tr("train.date"), value=local.date(), **date_bounds(), key="train_date")
         clock = c2.time_input(tr("train.time"), value=time(14, 0), key="train_time")
         trainer = c3.text_input(tr("train.trainer"), value=(current_user() or {}).get("display_name", ""), key="train_trainer")
         topic = st.text_input(tr("train.topic"), key="train_topic", max_chars=200)
@@ -41,7 +41,7 @@ if allowed("record_training"):
                 with db() as session:
                     record_training(session, held, trainer, topic, people, cases, actor())
             except LibraryRefused as exc:
-                st.error(tr("train.refused", error=str(exc)))
+                st.error(tr("train.refused", error=md(str(exc))))
             else:
                 st.success(tr("train.saved"))
                 st.rerun()

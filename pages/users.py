@@ -7,7 +7,7 @@ import streamlit as st
 from db.users import create_user, list_users, set_active
 from domain.roles import ROLES, role_label
 from ui.auth import actor, allowed, guard
-from ui.common import db, lang, tr
+from ui.common import db, lang, md, tr
 
 guard("users")
 L = lang()
@@ -33,7 +33,7 @@ if submitted:
             with db() as session:
                 create_user(session, username, name, role, password, actor=actor())
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
         else:
             st.success(tr("users.created", name=username))
             st.rerun()

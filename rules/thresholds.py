@@ -32,6 +32,8 @@ class Thresholds:
             if name not in known:
                 continue
             value = float(raw)
+            if value != value or value > MAXIMA[name]:  # NaN, infinity, 1e308 …
+                raise ValueError(f"threshold {name} must be at most {MAXIMA[name]:g}")
             if not value > 0 and name != "warn_hours":
                 raise ValueError(f"threshold {name} must be greater than 0")
             if value < 0:
@@ -43,6 +45,9 @@ class Thresholds:
         return asdict(self)
 
 
+# Upper bounds: a year for any deadline, a week for the warning lead (beyond that a figure is a typo).
+MAXIMA = {"first_contact_hours": 8760, "final_result_hours": 8760, "progress_interval_hours": 8760,
+          "rejection_notice_hours": 8760, "archive_days": 365, "warn_hours": 168}
 DEFAULT = Thresholds()
 THRESHOLD_CLAUSES = {
     "first_contact_hours": "8.3.5",

@@ -174,3 +174,23 @@ def test_trainer_searches_the_library_in_chinese_opens_a_case_and_exports_a_pack
     assert customer.customer_phone not in text and customer.customer_name not in text
     assert page.locator("[data-testid=stException]").count() == 0
     page.close()
+
+
+def test_an_unattended_auto_refreshing_board_still_signs_out(tmp_path, browser):
+    """#12 item 7: the board's automatic refresh is not activity; after the idle limit the screen shows
+    the login form by itself."""
+    from db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'idle.sqlite3'}"
+    upgrade(url)
+    add_user(url)
+    env = {"COMPLAINTS_BOARD_REFRESH": "2", "COMPLAINTS_SESSION_MINUTES": "0.1"}  # 6 s idle limit
+    with streamlit_server(url, env) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        sign_in(page, base)
+        expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+        # no input from here on: only the board's own refreshes run
+        expect(page.get_by_role("textbox", name="密码")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("长时间未操作")).to_be_visible()
+        assert page.locator("[data-testid=stException]").count() == 0
+        page.close()

@@ -459,3 +459,141 @@ def test_audit_verify_reports_the_first_broken_row(db_url, capsys):
         conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
     assert manage.main(["audit-verify"]) == 1
     assert "row id 3" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ 4. the typical-case mark form is masked
+
+
+def test_the_mark_form_and_history_show_trainers_no_personal_data(sqlite_url, tmp_path):
+    from db.importer import import_files
+    from db.library import mark_typical
+    from tests.apptest import signed_in
+    from tests.helpers import case_row, write_csv
+
+    import_files(write_csv(tmp_path / "c.csv", [case_row("MK-1", customer_name="王小明")]), now=NOW)
+    with session_scope(sqlite_url) as s:
+        v = s.execute(text("SELECT version FROM cases WHERE case_no = 'MK-1'")).scalar()
+        mark_typical(s, "MK-1", v, "王小明来电 13812345678，住泰州市海陵区春晖花园3栋2单元501", "回访王小明",
+                     [], [], "good", "trainer", NOW)
+    for role in ("trainer", "inspector"):
+        at = signed_in(role, detail_case_no="MK-1")
+        at.run()
+        at.switch_page("pages/case_detail.py").run()
+        assert not at.exception
+        summary = at.text_area(key="mark_summary").value
+        assert "王小明" not in summary and "13812345678" not in summary and "[手机号]" in summary
+        history = " ".join(str(v) for d in at.dataframe for v in d.value.to_numpy().ravel())
+        assert "13812345678" not in history and "王小明" not in history
+    # a team lead may reveal (audited) and then sees the raw text to edit it
+    at = signed_in("team_lead", detail_case_no="MK-1")
+    at.run()
+    at.switch_page("pages/case_detail.py").run()
+    assert "13812345678" not in at.text_area(key="mark_summary").value
+    at.button(key="detail_unmask").click().run()
+    assert "13812345678" in at.text_area(key="mark_summary").value
+    with session_scope(sqlite_url) as s:
+        assert s.execute(text("SELECT count(*) FROM audit_log WHERE action = 'unmask'")).scalar() == 1
+
+
+# ------------------------------------------------------------ 5. phone search cannot read a number back
+
+
+def test_phone_search_matches_whole_numbers_or_a_narrowed_last_four_only(db_url, tmp_path):
+    from db.importer import import_files
+    from db.queries import SearchFilters, SearchRefused, search_cases
+    from tests.helpers import case_row, write_csv
+
+    import_files(write_csv(tmp_path / "c.csv", [case_row("PH-1", customer_phone="13812345678", handler="李娜"),
+                                                case_row("PH-2", customer_phone="13912345678", handler="王芳")]))
+    now = datetime(2026, 3, 5, tzinfo=timezone.utc)
+
+    def found(**kw) -> list[str]:
+        with session_scope(db_url) as s:
+            return [r["case_no"] for r in search_cases(s, SearchFilters(**kw), now, user="lead")[1]]
+
+    assert found(phone="138 1234 5678") == ["PH-1"]
+    assert found(phone="1381234") == []  # a prefix is not a number: no partial match
+    for fragment in ("138", "12345", "381234567"[:6]):
+        with pytest.raises(SearchRefused, match="whole number"):
+            found(phone=fragment)
+    with pytest.raises(SearchRefused, match="last 4 digits need"):
+        found(phone="5678")
+    assert found(phone="5678", handler="李娜") == ["PH-1"]
+    start = datetime(2026, 2, 20, tzinfo=timezone.utc)
+    assert sorted(found(phone="5678", received_from=start, received_to=start + timedelta(days=20))) == ["PH-1", "PH-2"]
+
+
+def test_phone_searches_are_rate_limited_per_user(db_url):
+    from db.queries import PHONE_SEARCHES, SearchFilters, SearchRefused, search_cases
+
+    now = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    for _ in range(PHONE_SEARCHES):
+        with session_scope(db_url) as s:
+            search_cases(s, SearchFilters(phone="13800000000"), now, user="mallory")
+    with pytest.raises(SearchRefused, match="too many"):
+        with session_scope(db_url) as s:
+            search_cases(s, SearchFilters(phone="13800000001"), now, user="mallory")
+    with session_scope(db_url) as s:  # another user is not held back, nor are other searches
+        search_cases(s, SearchFilters(phone="13800000001"), now, user="lead")
+        search_cases(s, SearchFilters(case_no="X"), now, user="mallory")
+    with session_scope(db_url) as s:  # after the window
+        search_cases(s, SearchFilters(phone="13800000001"), now + timedelta(minutes=11), user="mallory")
+
+
+# ------------------------------------------------------------ 8, 12: configuration that protects every page
+
+
+def test_streamlit_is_configured_to_show_no_traceback_and_no_table_download():
+    import tomllib
+
+    config = tomllib.loads(open(os.path.join(ROOT, ".streamlit", "config.toml"), encoding="utf-8").read())
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["disableDataExport"] is True
+
+
+# ------------------------------------------------------------ 9. user text is never Markdown
+
+
+def test_a_crafted_case_link_is_shown_as_text_not_markdown(sqlite_url):
+    from tests.apptest import signed_in
+
+    payload = "X![x](http://evil.example/i.png)[登录](http://evil.example)<b>"
+    at = signed_in("team_lead")
+    at.query_params["case"] = payload
+    at.run()
+    at.switch_page("pages/case_detail.py").run()
+    assert not at.exception
+    shown = at.warning[-1].value
+    assert "](" not in shown and "<b>" not in shown and "\\]\\(" in shown
+
+
+# ------------------------------------------------------------ 12. absurd values are refused, NUL is harmless
+
+
+def test_absurd_thresholds_are_refused_with_a_message():
+    from rules.thresholds import Thresholds
+
+    for value in ("1e9", "1e308", "inf", "nan"):
+        with pytest.raises(ValueError, match="progress_interval_hours"):
+            Thresholds.from_mapping({"progress_interval_hours": value})
+    assert Thresholds.from_mapping({"progress_interval_hours": "72"}).progress_interval_hours == 72
+
+
+def test_a_year_0001_or_9999_as_of_is_clamped_to_the_accepted_window():
+    from datetime import date
+
+    from domain.timeutil import EARLIEST_DATE, clamp_date, latest_date
+
+    today = date(2026, 11, 29)
+    assert clamp_date(date(1, 1, 1), today) == EARLIEST_DATE
+    assert clamp_date(date(9999, 12, 31), today) == latest_date(today) == date(2028, 11, 29)
+
+
+def test_a_nul_character_in_search_boxes_is_harmless_on_every_database(db_url):
+    from db.audit import search
+    from db.queries import SearchFilters, search_cases
+
+    now = datetime(2026, 3, 5, tzinfo=timezone.utc)
+    with session_scope(db_url) as s:
+        assert search_cases(s, SearchFilters(case_no="TZ\x00", handler="李\x00"), now, user="x")[0] == 0
+        assert search(s, actor="ad\x00min") == []

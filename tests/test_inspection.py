@@ -308,12 +308,19 @@ def test_a_second_inspector_saving_the_same_item_is_refused_and_nothing_is_overw
         assert saved["inspector"] == "insp-a" and saved["comment"] == "甲的评语" and saved["score"] == first.score
         assert s.scalar(select(func.count()).select_from(Assessment)) == 1
         assert [e["actor"] for e in search(s, action="assess")] == ["insp-a"]
-    # reloading (version 1) lets the correction through, replacing the scores
+    # reloading (version 1) does not let a colleague overwrite it (#12, item 19) ...
+    with pytest.raises(AssessmentRefused, match="only they or an administrator"):
+        with session_scope(url) as s:
+            save_assessment(s, item_id, 1, other, engine, {}, {}, {}, "复核后修改", "insp-b", NOW)
+    # ... the assessor herself may correct it, and an administrator may override it, audited as such
     with session_scope(url) as s:
-        save_assessment(s, item_id, 1, other, engine, {}, {}, {}, "复核后修改", "insp-b", NOW)
+        save_assessment(s, item_id, 1, verdicts, engine, {}, {}, {}, "甲修改", "insp-a", NOW)
+    with session_scope(url) as s:
+        save_assessment(s, item_id, 2, other, engine, {}, {}, {}, "管理员更正", "boss", NOW, role="admin")
     with session_scope(url) as s:
         saved = load_item(s, item_id)["assessment"]
-        assert saved["inspector"] == "insp-b" and saved["items"]["communication"]["verdict"] == "fail"
+        assert saved["inspector"] == "boss" and saved["items"]["communication"]["verdict"] == "fail"
+        assert [e["actor"] for e in search(s, action="assess_override")] == ["boss"]
 
 
 def test_overriding_the_engine_without_a_reason_is_refused(seeded):

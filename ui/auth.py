@@ -11,6 +11,7 @@ from db.session import DatabaseUnavailable, session_scope
 from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, account_state, authenticate
 from domain.roles import may, may_open, role_label
 from domain.i18n import t
+from domain.privacy import escape_markdown
 
 KEY = "auth_user"
 
@@ -115,7 +116,7 @@ def _sso_session(lang: str) -> None:
     try:
         account = account_for_identity(st.user.get("email"))
     except LoginRefused as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(str(exc)))
         return
     now = datetime.now(timezone.utc)
     _sign_in(account)
@@ -148,7 +149,7 @@ def login_page() -> None:
         try:
             account = authenticate(username, password, address=st.context.ip_address)
         except LoginRefused as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(str(exc)))
         except DatabaseUnavailable as exc:
             st.error(t("db.down", lang, error=str(exc)))
         else:

@@ -12,6 +12,7 @@ from db.locks import Busy
 from db.session import DatabaseUnavailable, session_scope
 from domain.config import local_zone
 from domain.i18n import t
+from domain.timeutil import EARLIEST_DATE, clamp_date, latest_date
 from domain.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
 
 
@@ -27,9 +28,16 @@ def as_of() -> datetime:
     """The sidebar's "as of" instant: the current time in live mode, else the chosen local time."""
     if st.session_state.get("app_live", True):
         return datetime.now(timezone.utc).replace(microsecond=0)
-    day = st.session_state.get("app_as_of_date") or datetime.now(local_zone()).date()
+    today = datetime.now(local_zone()).date()
+    day = clamp_date(st.session_state.get("app_as_of_date") or today, today)
     clock = st.session_state.get("app_as_of_time") or time(9, 0)
     return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def date_bounds() -> dict:
+    """min/max for every date picker: a year such as 0001 or 9999 is refused by the widget itself."""
+    today = datetime.now(local_zone()).date()
+    return {"min_value": EARLIEST_DATE, "max_value": latest_date(today)}
 
 
 def teams() -> list[str]:
@@ -45,7 +53,7 @@ def db_errors() -> Iterator[None]:
         st.error(tr("db.down", error=str(exc)))
         st.stop()
     except Busy as exc:
-        st.warning(str(exc))
+        st.warning(md(str(exc)))
         st.stop()
 
 
