@@ -26,6 +26,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 # unpacks to gigabytes; real exports compress text about 5-20 times.
 MAX_XLSX_UNPACKED = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200
+MAX_HOURS = 8760
 MAX_ROWS = 1_100_000  # beyond Excel's own 1,048,576 rows: no genuine export is longer
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST_AHEAD = timedelta(days=2 * 366)  # promised replies lie ahead of now, but not years ahead
@@ -249,6 +250,8 @@ def _parse_number(text: str) -> float:
         raise ValueError(f"not a number: {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be a number greater than 0, got {text!r}")
+    if value > MAX_HOURS:  # an interval of 1e9 hours would overflow every due time computed from it
+        raise ValueError(f"must be at most {MAX_HOURS} (a year in hours), got {text!r}")
     return value
 
 

@@ -597,3 +597,14 @@ def test_a_nul_character_in_search_boxes_is_harmless_on_every_database(db_url):
     with session_scope(db_url) as s:
         assert search_cases(s, SearchFilters(case_no="TZ\x00", handler="李\x00"), now, user="x")[0] == 0
         assert search(s, actor="ad\x00min") == []
+
+
+@pytest.mark.parametrize("value", ["1e9", "1e308"])
+def test_an_absurd_progress_interval_in_an_import_is_refused_with_its_cell(db_url, tmp_path, value):
+    from db.importer import import_files
+    from tests.helpers import case_row, write_csv
+
+    report = import_files(write_csv(tmp_path / "c.csv", [case_row("IV-1", progress_interval_hours=value)]))
+    assert not report.written
+    assert [(p.line, p.column) for p in report.problems] == [(2, "progress_interval_hours")]
+    assert "at most 8760" in report.problems[0].reason
