@@ -11,7 +11,8 @@ from services.bootstrap import demo_accounts_enabled, ensure_database
 from domain.config import database_url, local_zone
 from domain.i18n import t
 from domain.timeutil import fmt_local
-from ui.auth import checked_user, login_page, logout
+from ui.auth import (apply_language_preference, checked_user, hand_cookie_to_browser, login_page, logout,
+                     restore_session, save_language)
 from ui.common import as_of, date_bounds, db, lang, tr
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
@@ -38,8 +39,10 @@ except DatabaseUnavailable as exc:
 if demo:  # a demo database says so on every page, so nobody mistakes it for real complaints
     st.warning(t("app.demo_banner", st.session_state.get("app_lang", "zh")), icon=":material/science:")
 
+restore_session()  # a reload, a new tab or a shared link keeps the sign-in (cookie)
+apply_language_preference()
 with st.sidebar:
-    st.radio(t("side.lang", lang()), ["zh", "en"], key="app_lang", horizontal=True,
+    st.radio(t("side.lang", lang()), ["zh", "en"], key="app_lang", horizontal=True, on_change=save_language,
              format_func=lambda v: "中文" if v == "zh" else "English")
 
 PAGES = [
@@ -66,6 +69,7 @@ def _page(key: str, path: str, title: str, icon: str, default: bool = False) -> 
 
 
 user = checked_user()
+hand_cookie_to_browser()
 if user is None:
     # Every page is declared (hidden) so that the address asked for — a bookmark, a shared case link —
     # is known to the router and kept while the user signs in; none of them runs until then.

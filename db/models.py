@@ -231,6 +231,22 @@ class User(Base):
     # Raised whenever the account's password, role or active state changes: a session opened before the
     # change carries the old value and is ended on its next page run.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lang: Mapped[str] = mapped_column(String(5), default="zh", server_default="zh")  # the UI language chosen
+
+
+class WebSession(Base):
+    """A browser sign-in that survives reloads, new tabs and shared links. The browser holds a random
+    token signed with the server's secret (a cookie); the database holds only the token's SHA-256, so a
+    copy of this table opens no session. Idle expiry, logout and account changes end the row."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_username", "username"),)
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(60))
+    epoch: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LoginThrottle(Base):

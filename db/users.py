@@ -24,6 +24,7 @@ class Account:
     display_name: str
     role: str
     session_epoch: int = 0
+    lang: str = "zh"
 
 
 class LoginRefused(Exception):
@@ -108,7 +109,7 @@ def _attempt(session: Session, username: str, password: str, now: datetime, addr
         return REFUSED
     session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
                     .execution_options(synchronize_session=False))
-    return Account(user.username, user.display_name, user.role, user.session_epoch)
+    return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang)
 
 
 def authenticate(username: str, password: str, now: datetime | None = None, url: str | None = None,
@@ -147,7 +148,7 @@ def account_for_identity(email: str | None, url: str | None = None) -> Account:
         user = session.scalar(select(User).where(User.username == email.strip().lower()))
         if user is None or not user.active:
             raise LoginRefused(f"{email} 没有可用的账号，请联系系统管理员开通")
-        return Account(user.username, user.display_name, user.role, user.session_epoch)
+        return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang)
 
 
 def list_users(session: Session) -> list[dict]:

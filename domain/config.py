@@ -35,3 +35,24 @@ def default_database_url() -> str:
 
 def local_zone() -> ZoneInfo:
     return ZoneInfo(os.environ.get(ENV_TZ) or DEFAULT_TZ)
+
+
+ENV_SESSION_SECRET = "COMPLAINTS_SESSION_SECRET"
+SESSION_SECRET_FILE = DATA_DIR / ".session_secret"
+
+
+def session_secret(explicit: str | None = None) -> bytes:
+    """The server-side secret that signs sign-in cookies: COMPLAINTS_SESSION_SECRET (or the app passes
+    `session_secret` from .streamlit/secrets.toml), else a random one made once and kept in
+    data/.session_secret (readable by the server's user only). Never stored in the database."""
+    value = explicit or os.environ.get(ENV_SESSION_SECRET)
+    if value:
+        return value.encode("utf-8")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not SESSION_SECRET_FILE.exists():
+        import secrets
+
+        fd = os.open(SESSION_SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return SESSION_SECRET_FILE.read_text().strip().encode("utf-8")

@@ -73,6 +73,13 @@ def board_period(f: q.BoardFilters, now: datetime, start: datetime, end: datetim
         }
 
 
+def open_picked(picked, frame) -> None:
+    """One click on a row opens that case, in this tab and this signed-in session."""
+    rows = picked.selection.rows if picked is not None else []
+    if rows:
+        st.switch_page("pages/case_detail.py", query_params={"case": frame.iloc[rows[0]][tr("board.case")]})
+
+
 @st.fragment(run_every=timedelta(seconds=int(refresh)))
 def live_board() -> None:
     live_check()  # an automatic refresh is not activity: an unattended board still signs out
@@ -96,9 +103,11 @@ def live_board() -> None:
         st.caption(tr("board.queue_help"))
         styled = queue.style.apply(
             lambda row: ["color: #b42318; font-weight: 600" if row["overdue"] else "" for _ in row], axis=1)
-        st.dataframe(styled, hide_index=True, width="stretch", key="board_queue",
-                     column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
-                     column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+        picked = st.dataframe(styled, hide_index=True, width="stretch", key="board_queue",
+                              on_select="rerun", selection_mode="single-row",
+                              column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
+                              column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+        open_picked(picked, queue)
 
     data = board_period(filters, now, start, end, cutoff, offset)
     left, right = st.columns(2)
@@ -141,9 +150,11 @@ def live_board() -> None:
     if appeal.empty:
         st.success(tr("board.appeal_empty"))
     else:
-        st.dataframe(appeal, hide_index=True, width="stretch", key="board_appeal",
-                     column_order=[c for c in appeal.columns if c != tr("board.case")],
-                     column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+        picked = st.dataframe(appeal, hide_index=True, width="stretch", key="board_appeal",
+                              on_select="rerun", selection_mode="single-row",
+                              column_order=[c for c in appeal.columns if c != tr("board.case")],
+                              column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+        open_picked(picked, appeal)
 
     e1, e2, _ = st.columns([1, 1, 4])
     handler_table = view.handler_frame(handler_rows, L)

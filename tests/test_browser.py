@@ -194,3 +194,61 @@ def test_an_unattended_auto_refreshing_board_still_signs_out(tmp_path, browser):
         expect(page.get_by_text("长时间未操作")).to_be_visible()
         assert page.locator("[data-testid=stException]").count() == 0
         page.close()
+
+
+def test_one_click_on_the_queue_opens_the_most_urgent_case_in_the_same_session(server, browser):
+    """#13 item 2: a row of the act-now queue opens its case here, signed in, without a new tab."""
+    base, _case_no, url = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    sign_in(page, base)
+    expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+    grid = page.locator(".st-key-board_queue")
+    # the grid paints on a canvas; its cells are mirrored in a visually hidden table
+    expect(grid.locator("[role=gridcell]").first).to_be_attached(timeout=30000)
+    link = grid.locator("[role=gridcell]").first.inner_text()
+    case_no = link.split("case=", 1)[1]
+    grid.locator("[data-testid=stDataFrameResizable]").click(position={"x": 14, "y": 54})  # row 1's selector
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="工单详情")).to_be_visible(timeout=30000)
+    assert "case=" + case_no in page.url
+    expect(page.get_by_text(case_no).first).to_be_visible()
+    assert page.get_by_role("textbox", name="密码").count() == 0
+    page.close()
+
+
+def test_a_reload_keeps_the_sign_in_and_the_language_and_a_shared_link_opens_the_case(server, browser):
+    """#13 item 3: the sign-in survives a reload and a new tab; a signed-out colleague signs in and lands
+    on the shared case; the language is the user's own preference."""
+    base, case_no, url = server
+    add_user(url, "lead2")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    sign_in(page, base, "lead2")
+    expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+    page.get_by_text("English").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Live SLA board")).to_be_visible()
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Live SLA board")).to_be_visible(timeout=30000)
+    assert page.get_by_role("textbox", name="Password").count() == 0
+    # a new tab of the same browser opens a shared link straight on the case
+    tab = context.new_page()
+    tab.goto(f"{base}/case?case={case_no}")
+    wait_idle(tab)
+    expect(tab.get_by_role("heading", name="Case detail")).to_be_visible(timeout=30000)
+    expect(tab.get_by_text(case_no).first).to_be_visible()
+    context.close()
+    # a colleague who is not signed in gets the login form, then the case
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = other.new_page()
+    page.goto(f"{base}/case?case={case_no}")
+    wait_idle(page)
+    page.get_by_role("textbox", name="用户名").fill("lead")
+    page.get_by_role("textbox", name="密码").fill("browser-test-pw")
+    page.get_by_role("button", name="登录").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="工单详情")).to_be_visible(timeout=30000)
+    expect(page.get_by_text(case_no).first).to_be_visible()
+    assert page.locator("[data-testid=stException]").count() == 0
+    other.close()

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import streamlit as st
 
+from db import websessions
 from db.session import DatabaseUnavailable, session_scope
 from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, account_state, authenticate
 from domain.roles import may, may_open, role_label
+from domain.config import session_secret
 from domain.i18n import t
 from domain.privacy import escape_markdown
 
@@ -21,8 +23,15 @@ def _idle_limit() -> timedelta:
 
 
 def _end(reason: str) -> None:
-    st.session_state.pop(KEY, None)
+    user = st.session_state.pop(KEY, None)
     st.session_state["auth_expired"] = reason
+    if user and user.get("sid"):
+        st.session_state[COOKIE_PENDING] = ""
+        try:
+            with session_scope() as session:
+                websessions.close(session, user["sid"])
+        except DatabaseUnavailable:
+            pass
 
 
 def current_user(touch: bool = True) -> dict | None:
@@ -49,10 +58,16 @@ def _still_valid(user: dict) -> bool:
     try:
         with session_scope() as session:
             state = account_state(session, user["username"])
+            open_ = not user.get("sid") or websessions.still_open(session, user["sid"], datetime.now(timezone.utc),
+                                                                   _idle_limit())
     except DatabaseUnavailable:
         return True  # the page itself will say the database is down; the session is not the problem
     if state is None or state != (user["role"], user.get("epoch", 0)):
         _end("changed")
+        return False
+    if not open_:  # signed out in another tab, or idle too long
+        _end("idle")
+        st.session_state[COOKIE_PENDING] = ""
         return False
     return True
 
@@ -98,9 +113,85 @@ def guard(page: str) -> None:
 
 
 def logout() -> None:
-    st.session_state.pop(KEY, None)
+    user = st.session_state.pop(KEY, None)
+    if user and user.get("sid"):
+        try:
+            with session_scope() as session:
+                websessions.close(session, user["sid"])
+        except DatabaseUnavailable:
+            pass
+    st.session_state[COOKIE_PENDING] = ""  # clear the browser's cookie on the next run
     if sso_configured() and st.user.get("is_logged_in"):
         st.logout()
+
+
+# ---------------------------------------------------------------- sign-ins that survive a reload
+
+COOKIE_PENDING = "auth_cookie_pending"  # a cookie value to hand to the browser on the next run ("" clears)
+LANG_PENDING = "app_lang_pending"  # the user's language, applied before the language widget is drawn
+
+
+def _secret() -> bytes:
+    try:
+        configured = st.secrets.get("session_secret")
+    except Exception:  # no secrets file
+        configured = None
+    return session_secret(configured)
+
+
+def restore_session() -> None:
+    """A new browser session (reload, new tab, shared link) carrying a good sign-in cookie is signed in
+    again, with the user's language; called by the frame before anything is drawn."""
+    if st.session_state.get(KEY):
+        return
+    cookie = st.context.cookies.get(websessions.COOKIE)
+    if not cookie:
+        return
+    now = datetime.now(timezone.utc)
+    try:
+        with session_scope() as session:
+            user = websessions.resume(session, cookie, now, _idle_limit(), _secret())
+            state = None if user is None else (user.username, user.display_name, user.role, user.session_epoch,
+                                               user.lang)
+    except DatabaseUnavailable:
+        return
+    if state is None:
+        st.session_state[COOKIE_PENDING] = ""
+        return
+    username, display, role_, epoch, lang = state
+    st.session_state[KEY] = {"username": username, "display_name": display, "role": role_, "epoch": epoch,
+                             "since": now, "last_seen": now, "sid": websessions.token_hash(cookie, _secret())}
+    st.session_state[LANG_PENDING] = lang
+
+
+def apply_language_preference() -> None:
+    pending = st.session_state.pop(LANG_PENDING, None)
+    if pending in ("zh", "en"):
+        st.session_state["app_lang"] = pending
+
+
+def save_language() -> None:
+    """on_change of the language switch: remembered for the signed-in user."""
+    user = st.session_state.get(KEY)
+    if user:
+        try:
+            with session_scope() as session:
+                websessions.set_lang(session, user["username"], st.session_state.get("app_lang", "zh"))
+        except DatabaseUnavailable:
+            pass
+
+
+def hand_cookie_to_browser() -> None:
+    """Set or clear the sign-in cookie in the browser (Streamlit cannot set cookies from the server: a
+    zero-height component sets it on the page's own document, same origin)."""
+    if COOKIE_PENDING not in st.session_state:
+        return
+    value = st.session_state.pop(COOKIE_PENDING)
+    import streamlit.components.v1 as components
+
+    age = int(websessions.LIFETIME.total_seconds()) if value else 0
+    components.html(f"<script>window.parent.document.cookie = '{websessions.COOKIE}={value}; path=/; "
+                    f"max-age={age}; SameSite=Strict';</script>", height=0)
 
 
 def sso_configured() -> bool:
@@ -118,14 +209,19 @@ def _sso_session(lang: str) -> None:
     except LoginRefused as exc:
         st.error(escape_markdown(str(exc)))
         return
-    now = datetime.now(timezone.utc)
     _sign_in(account)
 
 
 def _sign_in(account) -> None:
     now = datetime.now(timezone.utc)
+    secret = _secret()
+    with session_scope() as session:
+        cookie = websessions.open_session(session, account.username, account.session_epoch, now, secret)
     st.session_state[KEY] = {"username": account.username, "display_name": account.display_name,
-                             "role": account.role, "epoch": account.session_epoch, "since": now, "last_seen": now}
+                             "role": account.role, "epoch": account.session_epoch, "since": now, "last_seen": now,
+                             "sid": websessions.token_hash(cookie, secret)}
+    st.session_state[COOKIE_PENDING] = cookie
+    st.session_state[LANG_PENDING] = account.lang
     st.rerun()
 
 
