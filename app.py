@@ -47,6 +47,7 @@ with st.sidebar:
 
 PAGES = [
     ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
+    ("nav.team_lead", "reviews", "pages/reviews.py", "page.reviews", ":material/gavel:"),
     ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
     ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
     ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),

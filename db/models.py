@@ -234,6 +234,24 @@ class User(Base):
     lang: Mapped[str] = mapped_column(String(5), default="zh", server_default="zh")  # the UI language chosen
 
 
+class RejectionReview(Base):
+    """A supervisor's review of a rejected case (7.1.2): the ground confirmed (one of the three the
+    standard permits) or the rejection overturned (the case should have been accepted), which is kept as a
+    finding against the handler. One review per case; it fulfils SCOPE-REJECTED from `reviewed_at` on."""
+
+    __tablename__ = "rejection_reviews"
+    __table_args__ = (Index("ix_rejection_reviews_reviewed_at", "reviewed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(12))  # confirmed | overturned
+    ground: Mapped[Optional[str]] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(80))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handlers.id"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
+
+
 class WebSession(Base):
     """A browser sign-in that survives reloads, new tabs and shared links. The browser holds a random
     token signed with the server's secret (a cookie); the database holds only the token's SHA-256, so a

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
 from db.session import refresh_statistics
-from db.models import Case, Contact, DeadlineHour, Obligation, Setting
+from db.models import Case, Contact, DeadlineHour, Obligation, RejectionReview, Setting
 from rules.catalogue import RULES_VERSION
 from rules.evaluate import Finding, bulk_chunk, evaluate, evaluate_parallel
 from rules.thresholds import DEFAULT, Thresholds
@@ -73,11 +73,21 @@ def load_cases(session: Session, case_ids: Sequence[int] | None = None,
         contacts: dict[int, list] = defaultdict(list)
         for case_id, at, kind in session.execute(cq):
             contacts[case_id].append((at, kind))
+        reviews = _reviews(session, ids)
         for row in session.execute(q):
             d = row._asdict()
             d["contacts"] = contacts.get(d["id"], [])
+            d["reviewed_at"] = reviews.get(d["id"])
             out.append(d)
     return out
+
+
+def _reviews(session: Session, ids: Sequence[int] | None) -> dict[int, datetime]:
+    """When each rejected case's review was recorded (SCOPE-REJECTED is fulfilled from then on)."""
+    q = select(RejectionReview.case_id, RejectionReview.reviewed_at)
+    if ids is not None:
+        q = q.where(RejectionReview.case_id.in_(ids))
+    return dict(session.execute(q).all())
 
 
 def _state(f: Finding, case: dict, evaluated_at: datetime) -> str:

@@ -21,6 +21,7 @@ PAGES = {
     "training": {"trainer", "manager", "admin"},
     "archive": {"team_lead", "admin"},
     "users": {"admin"},
+    "reviews": {"team_lead", "manager", "admin"},
 }
 # write or sensitive action -> roles allowed
 ACTIONS = {
@@ -36,6 +37,7 @@ ACTIONS = {
     "export_pack": {"trainer", "team_lead", "inspector", "admin"},
     "record_training": {"trainer", "admin"},
     "archive": {"team_lead", "admin"},
+    "review_rejection": {"team_lead", "manager", "admin"},
 }
 
 

@@ -6,8 +6,10 @@ from datetime import datetime, time, timedelta
 
 import altair as alt
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from db import board as q
+from db import reviews
 from rules.catalogue import BY_ID
 from services import board as view
 from domain.config import local_zone
@@ -94,6 +96,14 @@ def live_board() -> None:
     cols = st.columns(6)
     for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
         col.metric(tr(f"board.{key}"), f"{tiles[key]:,}", help=tr("board.to_archive_help") if key == "to_archive" else None)
+
+    with db() as session:
+        waiting = reviews.waiting_count(session, now, filters.teams)
+        turned = len(reviews.overturned(session, now - timedelta(days=30), now, filters.teams))
+    try:
+        st.page_link("pages/reviews.py", label=tr("board.reviews", n=waiting, m=turned), icon=":material/gavel:")
+    except StreamlitAPIException:  # the page file run on its own has no navigation to link into
+        st.caption(tr("board.reviews", n=waiting, m=turned))
 
     st.markdown(f"#### {tr('board.queue')}")
     queue = view.queue_frame(data["queue"], now, L)

@@ -10,6 +10,7 @@ from db.audit import record as audit_record
 from db.edits import EditRefused, add_contact
 from db.library import CATEGORY_TAGS, CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
 from db.queries import case_obligations, case_record
+from db.reviews import case_review
 from domain.config import local_zone
 from domain.deid import scrub_text
 from services.library_view import split_items
@@ -40,6 +41,7 @@ st.query_params["case"] = case_no
 with db() as session:
     record = case_record(session, case_no)
     obligations = case_obligations(session, record["id"], now) if record else []
+    review = case_review(session, record["id"]) if record else None
 if record is None:
     st.warning(tr("detail.not_found", case_no=md(case_no)))
     st.stop()
@@ -65,6 +67,9 @@ if not unmasked:
 
 st.subheader(md(f"{record['case_no']} · {label('category', record['category'], L)} · {record['subcategory'] or ''}"))
 
+if review is not None and review["reviewed_at"] <= now:
+    st.caption(tr("rev.case_line", outcome=tr(f"rev.outcome.{review['outcome']}"), who=md(review["reviewer"]),
+                  when=fmt_local(review["reviewed_at"])))
 flagged = flags_table(obligations, now, L)
 st.markdown(f"#### {tr('detail.flags')}")
 if flagged.empty:

@@ -4,11 +4,14 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
+from db.reviews import overturned
 from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
 from services.board import export_xlsx
 from domain.config import local_zone
+from domain.timeutil import fmt_local
 from domain.quality import agreement, by_group, disagreements, labelled, pareto
 from ui.auth import guard
 from ui.common import as_of, date_bounds, db, lang, teams, tr
@@ -36,6 +39,7 @@ with db() as session:
         assessed = assessed[assessed["team"].isin(teams())].reset_index(drop=True)
     items = item_rows(session, assessed["id"].tolist())
     cal = calibration_rows(session)
+    turned = overturned(session, start, end, teams())
 
 handlers = by_group(assessed, items, "handler", L, titles)
 teams = by_group(assessed, items, "team", L, titles)
@@ -49,8 +53,19 @@ m1.metric(tr("qa.metric.assessed"), len(assessed))
 m2.metric(tr("qa.metric.mean"), "—" if assessed["score"].dropna().empty else f"{assessed['score'].dropna().mean():.1f}")
 m3.metric(tr("qa.metric.pass_rate"), "—" if assessed.empty else f"{100 * assessed['passed'].mean():.1f}%")
 
-t_handler, t_team, t_pareto, t_cal = st.tabs([tr("qa.tab.handler"), tr("qa.tab.team"), tr("qa.tab.pareto"),
-                                              tr("qa.tab.calibration")])
+t_handler, t_team, t_pareto, t_cal, t_turned = st.tabs([tr("qa.tab.handler"), tr("qa.tab.team"), tr("qa.tab.pareto"),
+                                                       tr("qa.tab.calibration"), tr("qa.tab.overturned")])
+with t_turned:  # rejections a supervisor overturned (7.1.2): findings against the handler who rejected
+    if not turned:
+        st.info(tr("qa.no_results"))
+    else:
+        frame = pd.DataFrame(turned)
+        per = frame.groupby("handler").size().reset_index(name="n").sort_values("n", ascending=False)
+        st.dataframe(per.rename(columns={"handler": tr("qa.col.handler"), "n": tr("qa.col.overturned")}),
+                     hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{tr("board.case"): r["case_no"], tr("col.time"): fmt_local(r["reviewed_at"]),
+                                    tr("qa.col.handler"): r["handler"], tr("col.note"): r["note"]} for r in turned]),
+                     hide_index=True, width="stretch")
 with t_handler:
     if handlers.empty:
         st.info(tr("qa.no_results"))

@@ -90,4 +90,4 @@ CONCERNS = ("deadlines", "scope", "records", "satisfaction", "archive")
 DEADLINE_RULES = tuple(r for r in RULES if r.kind == "deadline")
 # The version of the rule definitions; bump it whenever a condition changes so that stored obligations show
 # which logic produced them (and a re-evaluation can be started for old rows).
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.11.2"  # .2: SCOPE-REJECTED is fulfilled by a recorded review (7.1.2)

@@ -77,7 +77,7 @@ def _check_conditions(rule: Rule) -> dict[str, list[dict]]:
     """Conditions of the non-deadline rules: outcome name (with an optional #variant) -> $and terms."""
     missing = lambda field: _eq(f"d_{field}", 0)  # noqa: E731
     if rule.id == "SCOPE-REJECTED":
-        return {"review": [_eq("rej", 1)]}
+        return {"review": [_eq("rej", 1), _eq("rev", 0)]}
     if rule.id == "SCOPE-GROUND":
         return {"breached": [_eq("rej", 1)] + [{"$neq": {"rej_reason": g}} for g in VALID_GROUNDS]}
     if rule.id == "REC-ACCEPTANCE":

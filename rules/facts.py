@@ -125,7 +125,9 @@ def deadline_facts(v: CaseView, th: Thresholds) -> list[dict[str, Any]]:
 def scope_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
     """Rejection checks and the notice deadline in one fact (prefixed fields `sn_*`)."""
     reason = v.case.get("rejection_reason")
+    reviewed = v.case.get("reviewed_at")  # a supervisor's review of the rejection (7.1.2), as of now
     fact: dict[str, Any] = {"now": v.now, "rej": 1 if v.rejected else 0,
+                            "rev": 1 if reviewed is not None and ts(reviewed) <= v.now else 0,
                             "rej_reason": "" if empty(reason) else str(reason)}
     due = v.received + int(th.rejection_notice_hours * H)
     _deadline(fact, "sn", v.rejected, due, v.events["rejection_informed_at"], int(th.warn_hours * H))

@@ -82,7 +82,9 @@ def reference(case: dict, now: datetime, th: Thresholds = DEFAULT) -> dict[str, 
         out["SLA-PROMISED-REPLY"] = (_deadline(now, promised, replies[0] if replies else None, warn), promised)
 
     if rejected:
-        out["SCOPE-REJECTED"] = ("review", None)
+        reviewed = case.get("reviewed_at")
+        if reviewed is None or reviewed > now:  # a review recorded after `now` had not happened yet
+            out["SCOPE-REJECTED"] = ("review", None)
         if case.get("rejection_reason") not in GROUNDS:
             out["SCOPE-GROUND"] = ("breached", None)
         due = received + timedelta(hours=th.rejection_notice_hours)

@@ -38,7 +38,7 @@ def cases(draw, i=0):
         "promised_reply_at": draw(maybe_time),
         "rejection_reason": draw(st.sampled_from([None, "", "past_time_limit", "outside_service_scope",
                                                   "outside_business_scope"])),
-        "rejection_informed_at": draw(maybe_time),
+        "rejection_informed_at": draw(maybe_time), "reviewed_at": draw(maybe_time),
         "transferred_to": draw(maybe_text), "event_restoration": draw(maybe_text),
         "existing_problem": draw(maybe_text), "solution_measures": draw(maybe_text),
         "dept_solution": draw(maybe_text), "long_running_since": draw(maybe_time),

@@ -11,6 +11,7 @@ from db.obligations import counts_by_rule, load_cases, stored_flags, thresholds
 from db.seed import seed
 from db.session import session_scope
 from db.settings import apply_thresholds
+from rules.catalogue import RULES_VERSION
 from rules.evaluate import evaluate, flags
 from rules.thresholds import Thresholds
 from tests.helpers import contact_row, write_csv
@@ -71,7 +72,7 @@ def test_changing_thresholds_re_evaluates_everything_in_one_go(db_url):
         after = counts_by_rule(s, NOW)
         versions = set(s.scalars(select(Obligation.rules_version)))
     assert after["SLA-FIRST-CONTACT"]["breached"] > before["SLA-FIRST-CONTACT"]["breached"]
-    assert versions == {f"2026.11.1/{Thresholds(first_contact_hours=2).key()}"}
+    assert versions == {f"{RULES_VERSION}/{Thresholds(first_contact_hours=2).key()}"}
     assert stored(db_url, NOW) == fresh(db_url, NOW)
 
 

@@ -63,3 +63,38 @@ def db() -> Iterator[Session]:
     with db_errors(), session_scope() as session:
         yield session
 
+
+
+FLASH = "app_flash"
+
+
+def flash(message: str) -> None:
+    """Say what a write did; shown on the next run (a write is usually followed by st.rerun())."""
+    st.session_state.setdefault(FLASH, []).append(message)
+
+
+def show_flash() -> None:
+    """Called by the frame on every run: each pending message once, as a toast and on the page."""
+    for message in st.session_state.pop(FLASH, []):
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message)
+
+
+def confirmed(label: str, key: str, question: str, **button_args) -> bool:
+    """A button for a bulk action that asks first: the first click shows the question with 确认/取消, and
+    only 确认 returns True."""
+    pending = f"{key}_confirm"
+    if st.session_state.get(pending):
+        st.warning(question)
+        yes, no, _ = st.columns([1, 1, 4])
+        if yes.button(tr("common.confirm"), key=f"{key}_yes", type="primary"):
+            st.session_state.pop(pending, None)
+            return True
+        if no.button(tr("common.cancel"), key=f"{key}_no"):
+            st.session_state.pop(pending, None)
+            st.rerun()
+        return False
+    if st.button(label, key=key, **button_args):
+        st.session_state[pending] = True
+        st.rerun()
+    return False
