@@ -46,6 +46,7 @@ with st.sidebar:
              format_func=lambda v: "中文" if v == "zh" else "English")
 
 PAGES = [
+    ("nav.mine", "mytodo", "pages/mytodo.py", "page.mytodo", ":material/assignment_ind:"),
     ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
     ("nav.team_lead", "reviews", "pages/reviews.py", "page.reviews", ":material/gavel:"),
     ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),

@@ -135,13 +135,14 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account (the first admin, for instance). The password is read from standard input, never
     from the command line, so it does not end up in the shell history.
 
+    A handler (处理人) account names the handler of the imported cases it belongs to with --handler.
     Example: python manage.py create-user admin --role admin --name 王主管 < password.txt
     """
     import getpass
 
     password = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     commands.create_user(args.db, args.username, args.name or args.username, args.role, password,
-                         actor=f"cli:{getpass.getuser()}")
+                         actor=f"cli:{getpass.getuser()}", handler=args.handler)
     print(f"created user {args.username} ({args.role})")
     return 0
 
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--name", help="display name")
+    p.add_argument("--handler", metavar="NAME", help="for --role handler: the handler name used in the imported cases")
     p = add("backup")
     p.add_argument("target", metavar="FILE")
     p = add("restore")

@@ -232,6 +232,33 @@ class User(Base):
     # change carries the old value and is ended on its next page run.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lang: Mapped[str] = mapped_column(String(5), default="zh", server_default="zh")  # the UI language chosen
+    # for the handler role: which handler of the imported cases this account is (their own cases only)
+    handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handlers.id"))
+
+
+class Notice(Base):
+    """A 督办 notice: a team lead presses a case's handler about one deadline, with a message and a
+    reply-by time; the handler acknowledges it and answers (what was done, when the customer was
+    contacted). Unanswered notices past their reply-by time show on the board."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_handler_answered", "handler_id", "answered_at"),
+                      Index("ix_notices_case", "case_id"),
+                      Index("ix_notices_open_reply_by", "reply_by", sqlite_where=text("answered_at IS NULL"),
+                            postgresql_where=text("answered_at IS NULL")))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(40))
+    handler_id: Mapped[int] = mapped_column(ForeignKey("handlers.id"))
+    team_id: Mapped[Optional[int]] = mapped_column(ForeignKey("teams.id"))
+    message: Mapped[str] = mapped_column(Text)
+    reply_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_by: Mapped[str] = mapped_column(String(80))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    answered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    answer: Mapped[Optional[str]] = mapped_column(Text)
+    contacted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class RejectionReview(Base):

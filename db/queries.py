@@ -149,3 +149,7 @@ def flagged_count(session: Session, now: datetime) -> int:
 def case_ids_received_between(session: Session, start: datetime, end: datetime) -> list[int]:
     q = select(Case.id).where(Case.received_at >= start, Case.received_at < end).order_by(Case.id)
     return list(session.scalars(q))
+
+
+def handler_name(session: Session, handler_id: int | None) -> str | None:
+    return None if handler_id is None else session.scalar(select(Handler.name).where(Handler.id == handler_id))

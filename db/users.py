@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import bcrypt
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from db.audit import record
 from db import throttle
-from db.models import User, UTCDateTime
+from db.models import Case, Handler, User, UTCDateTime
 from domain.roles import ROLES
 
 MAX_FAILURES = 5
@@ -25,6 +25,7 @@ class Account:
     role: str
     session_epoch: int = 0
     lang: str = "zh"
+    handler_id: int | None = None  # the handler role: whose cases are "mine"
 
 
 class LoginRefused(Exception):
@@ -36,7 +37,9 @@ def hash_password(password: str) -> str:
 
 
 def create_user(session: Session, username: str, display_name: str, role: str, password: str,
-                actor: str, min_length: int = MIN_PASSWORD) -> Account:
+                actor: str, min_length: int = MIN_PASSWORD, handler: str | None = None) -> Account:
+    """`handler` (for the handler role) is the name under which the work-order system exports this
+    person's cases; the account then sees exactly those cases."""
     username = username.strip()
     if not username:
         raise ValueError("username is empty")
@@ -46,10 +49,18 @@ def create_user(session: Session, username: str, display_name: str, role: str, p
         raise ValueError(f"password must have at least {min_length} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise ValueError(f"user {username!r} already exists")
+    handler_id = None
+    if role == "handler":
+        if not (handler or "").strip():
+            raise ValueError("a handler account needs the handler name used in the imported cases")
+        handler_id = session.scalar(select(Handler.id).where(Handler.name == handler.strip()))
+        if handler_id is None:
+            raise ValueError(f"no handler named {handler.strip()!r} in the imported cases")
     session.add(User(username=username, display_name=display_name or username, role=role,
-                     password_hash=hash_password(password), active=True, failed_logins=0))
-    record(session, actor, "create_user", "user", username, None, {"role": role, "display_name": display_name})
-    return Account(username, display_name or username, role)
+                     password_hash=hash_password(password), active=True, failed_logins=0, handler_id=handler_id))
+    record(session, actor, "create_user", "user", username, None,
+           {"role": role, "display_name": display_name, "handler": handler if handler_id else None})
+    return Account(username, display_name or username, role, 0, "zh", handler_id)
 
 
 # Every refusal reads the same, whether the name exists, the password is wrong or the account is locked or
@@ -109,7 +120,7 @@ def _attempt(session: Session, username: str, password: str, now: datetime, addr
         return REFUSED
     session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
                     .execution_options(synchronize_session=False))
-    return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang)
+    return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang, user.handler_id)
 
 
 def authenticate(username: str, password: str, now: datetime | None = None, url: str | None = None,
@@ -148,12 +159,12 @@ def account_for_identity(email: str | None, url: str | None = None) -> Account:
         user = session.scalar(select(User).where(User.username == email.strip().lower()))
         if user is None or not user.active:
             raise LoginRefused(f"{email} 没有可用的账号，请联系系统管理员开通")
-        return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang)
+        return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang, user.handler_id)
 
 
 def list_users(session: Session) -> list[dict]:
-    return [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active}
-            for u in session.scalars(select(User).order_by(User.username))]
+    return [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active,
+             "handler_id": u.handler_id} for u in session.scalars(select(User).order_by(User.username))]
 
 
 def set_active(session: Session, username: str, active: bool, actor: str) -> None:
@@ -167,12 +178,17 @@ def set_active(session: Session, username: str, active: bool, actor: str) -> Non
 
 DEMO_ACCOUNTS = (("lead", "演示班组长", "team_lead"), ("inspector", "演示质检员", "inspector"),
                  ("trainer", "演示培训师", "trainer"), ("manager", "演示管理人员", "manager"),
-                 ("admin", "演示管理员", "admin"))
+                 ("admin", "演示管理员", "admin"), ("handler", "演示处理人", "handler"))
 DEMO_PASSWORD = "demo-2026"
 
 
 def create_demo_accounts(session: Session) -> None:
     """Only for the demo database of the README's first command; the login page then says so."""
+    busiest = session.scalar(select(Handler.name).join(Case, Case.handler_id == Handler.id)
+                             .group_by(Handler.name).order_by(func.count().desc(), Handler.name).limit(1))
     for username, name, role in DEMO_ACCOUNTS:
+        if role == "handler" and busiest is None:
+            continue  # no cases yet: no handler to be
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username, name, role, DEMO_PASSWORD, actor="demo-setup")
+            create_user(session, username, busiest if role == "handler" else name, role, DEMO_PASSWORD,
+                        actor="demo-setup", handler=busiest if role == "handler" else None)

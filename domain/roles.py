@@ -1,15 +1,17 @@
 """Roles and what each may see and do. Pages and write actions check these on the server side."""
 from __future__ import annotations
 
-ROLES = ("team_lead", "inspector", "trainer", "manager", "admin")
+ROLES = ("team_lead", "inspector", "trainer", "manager", "admin", "handler")
 ROLE_LABELS = {"team_lead": ("班组长", "Team lead"), "inspector": ("质检员", "Quality inspector"),
-               "trainer": ("培训师", "Trainer"), "manager": ("管理人员", "Manager"), "admin": ("系统管理员", "Administrator")}
+               "trainer": ("培训师", "Trainer"), "manager": ("管理人员", "Manager"), "admin": ("系统管理员", "Administrator"),
+               "handler": ("处理人", "Handler")}
 
 # page -> roles that may open it
 PAGES = {
     "board": {"team_lead", "manager", "admin"},
     "search": {"team_lead", "inspector", "manager", "admin"},
-    "detail": {"team_lead", "inspector", "trainer", "manager", "admin"},
+    "detail": {"team_lead", "inspector", "trainer", "manager", "admin", "handler"},  # handlers: own cases only
+    "mytodo": {"handler"},
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
     "audit": {"admin"},
@@ -38,6 +40,8 @@ ACTIONS = {
     "record_training": {"trainer", "admin"},
     "archive": {"team_lead", "admin"},
     "review_rejection": {"team_lead", "manager", "admin"},
+    "send_notice": {"team_lead", "admin"},
+    "answer_notice": {"handler"},
 }
 
 

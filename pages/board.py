@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from db import board as q
-from db import reviews
+from db import notices, reviews
 from rules.catalogue import BY_ID
 from services import board as view
 from domain.config import local_zone
@@ -92,14 +92,16 @@ def live_board() -> None:
     data = board_now(filters, now)
     st.caption(tr("board.refreshed", when=fmt_local(now, seconds=True)))
 
-    tiles = data["tiles"]
-    cols = st.columns(6)
-    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
-        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}", help=tr("board.to_archive_help") if key == "to_archive" else None)
-
     with db() as session:
         waiting = reviews.waiting_count(session, now, filters.teams)
         turned = len(reviews.overturned(session, now - timedelta(days=30), now, filters.teams))
+        late_notices = notices.overdue_by_handler(session, now, filters.teams)
+    tiles = data["tiles"]
+    cols = st.columns(7)
+    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
+        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}", help=tr("board.to_archive_help") if key == "to_archive" else None)
+    cols[6].metric(tr("board.notices_late"), f"{sum(late_notices.values()):,}", help=tr("board.notices_late_help"))
+
     try:
         st.page_link("pages/reviews.py", label=tr("board.reviews", n=waiting, m=turned), icon=":material/gavel:")
     except StreamlitAPIException:  # the page file run on its own has no navigation to link into
@@ -127,7 +129,7 @@ def live_board() -> None:
         st.dataframe(view.team_frame(handler_rows, L), hide_index=True, width="stretch")
     with right:
         st.markdown(f"#### {tr('board.by_handler')}")
-        st.dataframe(view.handler_frame(handler_rows, L), hide_index=True, width="stretch", height=260)
+        st.dataframe(view.handler_frame(handler_rows, L, late_notices), hide_index=True, width="stretch", height=260)
 
     st.markdown(f"#### {tr('board.compliance')}")
     st.dataframe(view.compliance_frame(data["compliance"], L), hide_index=True, width="stretch")
@@ -167,7 +169,7 @@ def live_board() -> None:
         open_picked(picked, appeal)
 
     e1, e2, _ = st.columns([1, 1, 4])
-    handler_table = view.handler_frame(handler_rows, L)
+    handler_table = view.handler_frame(handler_rows, L, late_notices)
     e1.download_button(tr("board.export_csv"), view.export_csv(queue), file_name="act-now.csv", mime="text/csv",
                        key="board_csv")
     e2.download_button(tr("board.export_xlsx"),

@@ -1,7 +1,7 @@
 """Case detail: every field, the contact timeline, the Appendix A flow and the case's flags."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import altair as alt
 import streamlit as st
@@ -10,6 +10,8 @@ from db.audit import record as audit_record
 from db.edits import EditRefused, add_contact
 from db.library import CATEGORY_TAGS, CLAUSES, TEXT_FIELDS, LibraryRefused, current_mark, mark_history, mark_typical, unmark_typical
 from db.queries import case_obligations, case_record
+from db.board import DEADLINE_RULES
+from db.notices import NoticeRefused, notices_for_case, send_notice
 from db.reviews import case_review
 from domain.config import local_zone
 from domain.deid import scrub_text
@@ -18,8 +20,9 @@ from domain.privacy import mask_name, mask_phone
 from domain.timeutil import fmt_local, to_local
 from services.views import case_fields, flags_table, flow_stages, timeline_frame
 from domain.vocab import ENUMS, label
-from ui.auth import actor, allowed, guard
-from ui.common import as_of, date_bounds, db, lang, md, tr
+from rules.catalogue import BY_ID
+from ui.auth import actor, allowed, guard, my_handler_id, role
+from ui.common import as_of, date_bounds, db, flash, lang, md, tr
 
 guard("detail")
 
@@ -42,8 +45,12 @@ with db() as session:
     record = case_record(session, case_no)
     obligations = case_obligations(session, record["id"], now) if record else []
     review = case_review(session, record["id"]) if record else None
+    notes = notices_for_case(session, record["id"]) if record else []
 if record is None:
     st.warning(tr("detail.not_found", case_no=md(case_no)))
+    st.stop()
+if role() == "handler" and record["handler_id"] != my_handler_id():  # handlers see their own cases only
+    st.error(tr("detail.not_yours"))
     st.stop()
 
 unmask_key = f"detail_unmasked_{record['case_no']}"
@@ -110,6 +117,42 @@ c2.dataframe(rows[half:], hide_index=True, width="stretch")
 
 version_key = f"detail_version_{record['case_no']}"
 st.session_state.setdefault(version_key, record["version"])  # the version this page was loaded with
+st.markdown(f"#### {tr('notice.list')}")
+for n in notes:  # the 督办 notices on this case and their answers, oldest first
+    rule = BY_ID[n["rule_id"]]
+    st.caption(tr("notice.row", sent=fmt_local(n["sent_at"]), by=md(n["sent_by"]),
+                  rule=rule.title_zh if L == "zh" else rule.title_en))
+    st.text(n["message"])
+    if n["answered_at"] is not None:
+        st.caption(tr("notice.answer_row", when=fmt_local(n["answered_at"])))
+        st.text(n["answer"])
+    else:
+        st.caption(tr("notice.waiting", reply_by=fmt_local(n["reply_by"])))
+if not notes:
+    st.caption("—")
+if allowed("send_notice"):
+    deadlines = [o["rule_id"] for o in obligations if o["rule_id"] in DEADLINE_RULES and o["state"] in ("open", "breached")]
+    with st.expander(tr("notice.title") + " · " + record["handler"], expanded=False):
+        with st.form("detail_notice"):
+            rule_id = st.selectbox(tr("notice.rule"), deadlines or list(DEADLINE_RULES), key="notice_rule",
+                                   format_func=lambda r: BY_ID[r].title_zh if L == "zh" else BY_ID[r].title_en)
+            message = st.text_area(tr("notice.message"), key="notice_message", max_chars=1000)
+            soon = (now + timedelta(hours=4)).astimezone(local_zone())
+            c1, c2 = st.columns(2)
+            reply_day = c1.date_input(tr("notice.reply_date"), value=soon.date(), **date_bounds(), key="notice_day")
+            reply_clock = c2.time_input(tr("notice.reply_time"), value=time(soon.hour, soon.minute), key="notice_time")
+            send = st.form_submit_button(tr("notice.send"), type="primary")
+        if send:
+            try:
+                with db() as session:
+                    send_notice(session, record["case_no"], rule_id, message,
+                                datetime.combine(reply_day, reply_clock, tzinfo=local_zone()), actor(), role())
+            except NoticeRefused as exc:
+                st.error(tr("edit.refused", error=md(str(exc))))
+            else:
+                flash(tr("notice.sent", handler=md(record["handler"])))
+                st.rerun()
+
 if allowed("edit_case"):
     with st.form("detail_add_contact", clear_on_submit=True):
         st.markdown(f"#### {tr('edit.title')}")

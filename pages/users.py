@@ -7,7 +7,7 @@ import streamlit as st
 from db.users import create_user, list_users, set_active
 from domain.roles import ROLES, role_label
 from ui.auth import actor, allowed, guard
-from ui.common import db, lang, md, tr
+from ui.common import db, flash, lang, md, tr
 
 guard("users")
 L = lang()
@@ -24,6 +24,7 @@ with st.form("users_create"):
     name = c2.text_input(tr("users.display"), key="users_display")
     role = c3.selectbox(tr("users.role"), list(ROLES), key="users_role", format_func=lambda r: role_label(r, L))
     password = c4.text_input(tr("auth.password"), type="password", key="users_password")
+    handler = st.text_input(tr("users.handler"), key="users_handler", help=tr("users.handler_help"))
     submitted = st.form_submit_button(tr("users.create"))
 if submitted:
     if not allowed("manage_users"):
@@ -31,11 +32,12 @@ if submitted:
     else:
         try:
             with db() as session:
-                create_user(session, username, name, role, password, actor=actor())
+                create_user(session, username, name, role, password, actor=actor(),
+                            handler=handler if role == "handler" else None)
         except ValueError as exc:
             st.error(md(str(exc)))
         else:
-            st.success(tr("users.created", name=username))
+            flash(tr("users.created", name=md(username)))
             st.rerun()
 
 for u in users:

@@ -48,11 +48,16 @@ def queue_frame(rows: Sequence[dict[str, Any]], now: datetime, lang: str = "zh")
     return pd.DataFrame(data, columns=columns)
 
 
-def handler_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+def handler_frame(rows: Sequence[dict[str, Any]], lang: str = "zh",
+                  notices_overdue: dict[str, int] | None = None) -> pd.DataFrame:
+    """Per handler: deadlines at risk, overdue, and 督办 notices left unanswered past their reply-by time."""
     frame = pd.DataFrame(rows, columns=["team", "handler", "at_risk", "overdue"])
-    frame = frame.sort_values(["overdue", "at_risk"], ascending=False)
+    late = notices_overdue or {}
+    frame["notices"] = frame["handler"].map(lambda h: int(late.get(h, 0)))
+    frame = frame.sort_values(["overdue", "at_risk", "notices"], ascending=False)
     return frame.rename(columns={"team": t("col.team", lang), "handler": t("search.handler", lang),
-                                 "at_risk": t("status.at_risk", lang), "overdue": t("board.overdue", lang)})
+                                 "at_risk": t("status.at_risk", lang), "overdue": t("board.overdue", lang),
+                                 "notices": t("board.notices_late", lang)})
 
 
 def team_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:

@@ -75,11 +75,12 @@ def reevaluate(url: str | None, progress: Progress | None = None) -> int:
         return reevaluate_all(session, progress=progress)
 
 
-def create_user(url: str | None, username: str, name: str, role: str, password: str, actor: str) -> None:
+def create_user(url: str | None, username: str, name: str, role: str, password: str, actor: str,
+                handler: str | None = None) -> None:
     upgrade(url)
     try:
         with session_scope(url) as session:
-            _create_user(session, username, name, role, password, actor=actor)
+            _create_user(session, username, name, role, password, actor=actor, handler=handler)
     except ValueError as exc:
         raise CommandRefused(str(exc)) from None
 

@@ -252,3 +252,40 @@ def test_a_reload_keeps_the_sign_in_and_the_language_and_a_shared_link_opens_the
     expect(page.get_by_text(case_no).first).to_be_visible()
     assert page.locator("[data-testid=stException]").count() == 0
     other.close()
+
+
+def test_a_handler_answers_a_notice_and_the_team_lead_sees_the_answer(server, browser):
+    """#13 item 4 end to end: a team lead sends a 督办 notice from the case page; the handler signs in to
+    我的待办, sees it and answers; the team lead sees the answer on the case."""
+    base, case_no, url = server
+    from db.models import Handler
+
+    with session_scope(url) as s:
+        handler = s.scalar(select(Handler.name).join(Case, Case.handler_id == Handler.id).where(Case.case_no == case_no))
+    add_user(url, "lead3")
+    add_user(url, "handler1", role="handler", handler=handler)
+    lead = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    sign_in(lead, base, "lead3")
+    lead.goto(f"{base}/case?case={case_no}")
+    wait_idle(lead)
+    lead.get_by_text("督办 · " + handler).click()
+    wait_idle(lead)
+    lead.get_by_role("textbox", name="督办内容").fill("客户第二次来电，请今天内回复处理结果")
+    lead.get_by_role("button", name="发出督办").click()
+    wait_idle(lead)
+    expect(lead.get_by_text("已向处理人").first).to_be_visible()
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    sign_in(page, base, "handler1")
+    expect(page.get_by_role("heading", name="我的待办")).to_be_visible()
+    expect(page.get_by_text("客户第二次来电，请今天内回复处理结果")).to_be_visible()
+    page.get_by_role("button", name="已阅").click()
+    wait_idle(page)
+    page.get_by_role("textbox", name="答复：已采取的措施").fill("已致电客户说明处理结果，客户认可")
+    page.get_by_role("button", name="提交答复").click()
+    wait_idle(page)
+    expect(page.get_by_text("答复已提交").first).to_be_visible()
+    lead.reload()
+    wait_idle(lead)
+    expect(lead.get_by_text("已致电客户说明处理结果，客户认可")).to_be_visible(timeout=30000)
+    assert lead.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stException]").count() == 0

@@ -93,6 +93,12 @@ def role() -> str | None:
     return user["role"] if user else None
 
 
+def my_handler_id() -> int | None:
+    """For the handler role: the handler of the imported cases this account is."""
+    user = current_user()
+    return user.get("handler_id") if user else None
+
+
 def actor() -> str:
     user = current_user()
     return user["username"] if user else "anonymous"
@@ -154,15 +160,16 @@ def restore_session() -> None:
         with session_scope() as session:
             user = websessions.resume(session, cookie, now, _idle_limit(), _secret())
             state = None if user is None else (user.username, user.display_name, user.role, user.session_epoch,
-                                               user.lang)
+                                               user.lang, user.handler_id)
     except DatabaseUnavailable:
         return
     if state is None:
         st.session_state[COOKIE_PENDING] = ""
         return
-    username, display, role_, epoch, lang = state
+    username, display, role_, epoch, lang, handler_id = state
     st.session_state[KEY] = {"username": username, "display_name": display, "role": role_, "epoch": epoch,
-                             "since": now, "last_seen": now, "sid": websessions.token_hash(cookie, _secret())}
+                             "handler_id": handler_id, "since": now, "last_seen": now,
+                             "sid": websessions.token_hash(cookie, _secret())}
     st.session_state[LANG_PENDING] = lang
 
 
@@ -221,7 +228,7 @@ def _sign_in(account) -> None:
         cookie = websessions.open_session(session, account.username, account.session_epoch, now, secret)
     st.session_state[KEY] = {"username": account.username, "display_name": account.display_name,
                              "role": account.role, "epoch": account.session_epoch, "since": now, "last_seen": now,
-                             "sid": websessions.token_hash(cookie, secret)}
+                             "handler_id": account.handler_id, "sid": websessions.token_hash(cookie, secret)}
     st.session_state[COOKIE_PENDING] = cookie
     st.session_state[LANG_PENDING] = account.lang
     st.rerun()
