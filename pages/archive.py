@@ -7,15 +7,13 @@ import streamlit as st
 from db.library import RECORD_RULES, LibraryRefused, archive_cases, archive_queue
 from services.library_view import checklist_frame, rule_title
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, db, lang, teams, md, tr
+from ui.common import as_of, confirmed, db, flash, lang, md, teams, tr
 
 guard("archive")
 L = lang()
 now = as_of()
 st.title(tr("page.archive"))
 st.caption(tr("arc.intro", rules="、".join(rule_title(r, L) for r in RECORD_RULES)))
-if st.session_state.get("arc_flash"):
-    st.success(st.session_state.pop("arc_flash"))
 
 with db() as session:
     total, rows = archive_queue(session, now, teams())
@@ -33,7 +31,7 @@ if not allowed("archive"):
 c1, c2 = st.columns(2)
 if c1.button(tr("arc.archive_selected", n=len(chosen)), disabled=not chosen, type="primary", key="arc_selected"):
     targets = chosen
-elif c2.button(tr("arc.archive_ready", n=len(ready)), disabled=not ready, key="arc_ready"):
+elif ready and confirmed(tr("arc.archive_ready", n=len(ready)), "arc_ready", tr("arc.confirm_all", n=len(ready))):
     targets = ready
 else:
     targets = []
@@ -44,5 +42,5 @@ if targets:
     except LibraryRefused as exc:
         st.error(tr("arc.refused", error=md(str(exc))))
     else:
-        st.session_state["arc_flash"] = tr("arc.done", n=len(done))
+        flash(tr("arc.done", n=len(done)))
         st.rerun()

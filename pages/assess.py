@@ -14,7 +14,7 @@ from domain.timeutil import fmt_local
 from services.views import flag_detail, flags_table
 from domain.vocab import label
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, tr
 
 guard("assess")
 L = lang()
@@ -146,12 +146,10 @@ with right:
             st.error(tr("qa.refused", error=md(str(exc))))
         else:
             st.session_state.pop(version_key, None)
-            st.session_state["assess_flash"] = tr("qa.saved", score="—" if result.score is None else f"{result.score:g}")
+            flash(tr("qa.saved", score="—" if result.score is None else f"{result.score:g}"))
             st.rerun()
     if st.session_state.get("assess_stale") == item_id and st.button(tr("qa.reload"), key="assess_reload"):
         # drop this form's inputs and the version it was opened with: the saved assessment shows instead
         for key in [k for k in st.session_state if str(k).startswith(f"as_{item_id}_")] + [version_key, "assess_stale"]:
             st.session_state.pop(key, None)
         st.rerun()
-    if st.session_state.get("assess_flash"):
-        st.success(st.session_state.pop("assess_flash"))

@@ -175,7 +175,7 @@ if allowed("edit_case"):
                 st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
-                st.success(tr("edit.saved"))
+                flash(tr("edit.saved"))
                 st.rerun()
 
 if allowed("mark_typical"):
@@ -212,6 +212,7 @@ if allowed("mark_typical"):
                 st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
+                flash(tr("lib.mark_saved"))
                 st.rerun()
         if mark and st.button(tr("lib.unmark"), key="mark_unmark"):
             try:
@@ -221,6 +222,7 @@ if allowed("mark_typical"):
                 st.error(tr("edit.refused", error=md(str(exc))))
             else:
                 st.session_state.pop(version_key, None)
+                flash(tr("lib.unmarked"))
                 st.rerun()
         if history:
             st.caption(tr("lib.history"))

@@ -15,7 +15,7 @@ from domain.sampling import METHODS, STRATA, Method, SampleInvalid, draw
 from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, date_bounds, db, lang, md, tr
+from ui.common import as_of, confirmed, date_bounds, db, flash, lang, md, tr
 
 guard("sampling")
 L = lang()
@@ -106,7 +106,7 @@ with new_tab:
                                  .groupby("stratum").size().reset_index(name="n"))
                 st.dataframe(strata_counts.rename(columns={"stratum": tr("qa.col.stratum"), "n": tr("qa.col.cases")}),
                              hide_index=True)
-    if allowed("sample") and b2.button(tr("qa.draw"), type="primary", key="smp_draw"):
+    if allowed("sample") and confirmed(tr("qa.draw"), "smp_draw", tr("qa.confirm_draw"), where=b2, type="primary"):
         try:
             with st.spinner(tr("qa.working")), db() as session:
                 plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now)
@@ -159,4 +159,5 @@ with list_tab:
                 except AssessmentRefused as exc:
                     st.error(tr("qa.refused", error=md(str(exc))))
                 else:
+                    flash(tr("qa.reassigned"))
                     st.rerun()

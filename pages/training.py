@@ -11,7 +11,7 @@ from domain.config import local_zone
 from services.library_view import split_items, training_months
 from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
-from ui.common import as_of, date_bounds, db, lang, md, tr
+from ui.common import as_of, date_bounds, db, flash, lang, md, tr
 
 guard("training")
 L = lang()
@@ -43,7 +43,7 @@ if allowed("record_training"):
             except LibraryRefused as exc:
                 st.error(tr("train.refused", error=md(str(exc))))
             else:
-                st.success(tr("train.saved"))
+                flash(tr("train.saved"))
                 st.rerun()
 
 if not sessions:

@@ -48,4 +48,5 @@ for u in users:
         if allowed("manage_users"):
             with db() as session:
                 set_active(session, u["username"], not u["active"], actor())
+            flash(tr("users.toggled", name=md(u["username"])))
             st.rerun()

@@ -136,7 +136,7 @@ def test_board_page_renders_tiles_queue_and_follows_filters(dataset):
     assert not at.exception, at.exception
     assert at.title[0].value == "实时督办看板"
     labels = {m.label: m.value for m in at.metric}
-    assert set(labels) == {"处理中工单", "即将超时", "已超时待处理", "今日超时", "近7天超时", "待归档"}
+    assert set(labels) == {"处理中工单", "即将超时", "已超时待处理", "今日超时", "近7天超时", "待归档", "督办逾期未复"}
     # Live now is months after the dataset: every open deadline is overdue.
     assert labels["已超时待处理"] == "5"  # A and B: first and final; E: notice
     assert labels["待归档"] == "2"  # C and D: closed, not archived (the archive deadline is not in the queue)

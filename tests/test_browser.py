@@ -117,6 +117,8 @@ def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(ser
     wait_idle(page)
     page.get_by_role("button", name="抽取并保存").click()
     wait_idle(page)
+    page.get_by_role("button", name="确认").click()  # a bulk action asks first
+    wait_idle(page)
     expect(page.get_by_text("已保存抽检计划")).to_be_visible()
     page.get_by_role("link", name="质检评分").click()
     wait_idle(page)
@@ -127,7 +129,7 @@ def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(ser
             wait_idle(page)
     page.get_by_role("button", name="保存评分").click()
     wait_idle(page)
-    expect(page.get_by_text("评分已保存")).to_be_visible()
+    expect(page.get_by_text("评分已保存").first).to_be_visible()
     with session_scope(url) as s:
         scored = assessment_rows(s)
     assert len(scored) == 1

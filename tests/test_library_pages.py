@@ -59,6 +59,8 @@ def test_team_lead_archives_every_case_with_complete_records(library):
     at = page("pages/archive.py", role="team_lead", app_live=False, app_as_of_date=date(2026, 3, 20))
     assert "待归档 3 件" in at.caption[1].value and "可归档 2 件" in at.caption[1].value
     at.button(key="arc_ready").click().run()
+    assert at.warning[-1].value.startswith("确定要一次归档全部 2 件")  # a bulk action asks first
+    at.button(key="arc_ready_yes").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("已归档 2 件")
     with session_scope(library) as s:

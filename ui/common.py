@@ -80,7 +80,7 @@ def show_flash() -> None:
         st.success(message)
 
 
-def confirmed(label: str, key: str, question: str, **button_args) -> bool:
+def confirmed(label: str, key: str, question: str, where=None, **button_args) -> bool:
     """A button for a bulk action that asks first: the first click shows the question with 确认/取消, and
     only 确认 returns True."""
     pending = f"{key}_confirm"
@@ -94,7 +94,7 @@ def confirmed(label: str, key: str, question: str, **button_args) -> bool:
             st.session_state.pop(pending, None)
             st.rerun()
         return False
-    if st.button(label, key=key, **button_args):
+    if (where or st).button(label, key=key, **button_args):
         st.session_state[pending] = True
         st.rerun()
     return False
