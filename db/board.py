@@ -11,7 +11,8 @@ from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from db.models import Case, Contact, DeadlineHour, Handler, Obligation, Team
+from rules.catalogue import BY_ID
+from db.models import Case, Contact, DeadlineEpisode, DeadlineHour, Handler, Obligation, Team
 
 SLA_RULES = ("SLA-FIRST-CONTACT", "SLA-FINAL-RESULT", "SLA-PROGRESS", "SLA-PROMISED-REPLY")
 DEADLINE_RULES = SLA_RULES + ("SCOPE-NOTICE", "ARC-ARCHIVE")
@@ -283,3 +284,67 @@ def appeal_risk(session: Session, now: datetime, f: BoardFilters, cutoff: dateti
 
 def handler_names(session: Session) -> list[str]:
     return list(session.scalars(select(Handler.name).order_by(Handler.name)))
+
+
+# ---------------------------------------------------------------- replay of a past instant
+# The stored obligations say how each deadline stands now; a deadline fulfilled since T would vanish from
+# a board "as of T" that read them. Replay reads the deadline episodes instead (rules/episodes.py): what
+# applied at every instant, so "at risk at T" and "overdue and still owed at T" are range queries that
+# equal a fresh evaluation as of T (tests/test_replay.py).
+
+def _episode_conds(session: Session, f: BoardFilters) -> list:
+    rules = set(f.rules or BOARD_RULES)
+    conds = [DeadlineEpisode.rule_id.in_(sorted(rules))]
+    return conds + _where(session, f, DeadlineEpisode)
+
+
+def _replay_parts(now: datetime, warn_span: timedelta):
+    """(at risk at T, overdue and owed at T) as two sets of conditions, each a range on one index."""
+    e = DeadlineEpisode
+    at_risk = [e.due_at >= now, e.due_at <= now + warn_span, e.warn_at <= now, e.pending_until > now,
+               e.active_from <= now]
+    overdue = [e.open_until > now, e.due_at < now, e.active_from <= now]
+    return at_risk, overdue
+
+
+def replay_tiles(session: Session, now: datetime, f: BoardFilters, day_start: datetime,
+                 warn_span: timedelta) -> dict[str, int]:
+    """The board's tiles as of a past instant. At risk, overdue, open cases and the archive backlog are
+    exact as of T; breaches today and in 7 days count the stored outcomes of deadlines due in those days."""
+    live = tiles(session, now, f, day_start)
+    conds = _episode_conds(session, f)
+    at_risk, overdue = _replay_parts(now, warn_span)
+    count = lambda extra: int(session.scalar(select(func.count()).select_from(DeadlineEpisode)  # noqa: E731
+                                             .where(*conds, *extra)) or 0)
+    e = DeadlineEpisode
+    backlog = int(session.scalar(select(func.count()).select_from(e).where(
+        e.rule_id == ARCHIVE, e.open_until > now, e.active_from <= now, *_where(session, f, e))) or 0)
+    return {**live, "at_risk": count(at_risk), "overdue_open": count(overdue), "to_archive": backlog}
+
+
+def replay_act_now(session: Session, now: datetime, f: BoardFilters, warn_span: timedelta,
+                   limit: int = 300) -> list[dict[str, Any]]:
+    e = DeadlineEpisode
+    base = (select(e.case_id, e.rule_id, e.due_at, e.category, e.channel, Case.case_no,
+                   Handler.name.label("handler"), Team.name.label("team"))
+            .join(Case, Case.id == e.case_id).join(Handler, Handler.id == Case.handler_id)
+            .outerjoin(Team, Team.id == Case.team_id).where(*_episode_conds(session, f)))
+    at_risk, overdue = _replay_parts(now, warn_span)
+    in_time = session.execute(base.where(*at_risk).order_by(e.due_at).limit(limit)).all()
+    late = session.execute(base.where(*overdue).order_by(e.due_at.desc()).limit(max(0, limit - len(in_time)))).all()
+    return [{**r._asdict(), "clause": BY_ID[r.rule_id].clause} for r in in_time + late]
+
+
+def replay_by_handler(session: Session, now: datetime, f: BoardFilters, warn_span: timedelta) -> list[dict[str, Any]]:
+    e = DeadlineEpisode
+    conds = _episode_conds(session, f)
+    at_risk, overdue = _replay_parts(now, warn_span)
+    counts: dict[tuple, list[int]] = {}
+    for i, part in enumerate((at_risk, overdue)):
+        q = select(e.team_id, e.handler_id, func.count()).where(*conds, *part).group_by(e.team_id, e.handler_id)
+        for t, h, n in session.execute(q):
+            counts.setdefault((t, h), [0, 0])[i] += int(n)
+    names = dict(session.execute(select(Handler.id, Handler.name)).all())
+    teams = dict(session.execute(select(Team.id, Team.name)).all())
+    return [{"team": teams.get(t, ""), "handler": names.get(h, ""), "at_risk": a, "overdue": o}
+            for (t, h), (a, o) in counts.items()]

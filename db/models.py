@@ -236,6 +236,35 @@ class User(Base):
     handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handlers.id"))
 
 
+class DeadlineEpisode(Base):
+    """A stretch of a case's history in which one deadline applied (rules/episodes.py), kept for replaying
+    the board at a past instant T with range queries: owed and overdue at T when due_at < T < open_until,
+    at risk when warn_at <= T <= due_at < pending_until, both with active_from <= T. `pending_until` is when
+    the deadline stopped being owed (fulfilled or superseded); `open_until` also ends at the case's closing.
+    Open-ended times hold db.board.FAR_FUTURE, so every condition is a plain range."""
+
+    __tablename__ = "deadline_episodes"
+    __table_args__ = (
+        Index("ix_deadline_episodes_case", "case_id"),
+        Index("ix_deadline_episodes_open", "open_until", "due_at", "active_from", "rule_id", "team_id",
+              "handler_id", "category", "channel"),
+        Index("ix_deadline_episodes_due", "due_at", "warn_at", "pending_until", "active_from", "rule_id",
+              "team_id", "handler_id", "category", "channel"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(40))
+    active_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    warn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    pending_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    open_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    team_id: Mapped[Optional[int]] = mapped_column(Integer)
+    handler_id: Mapped[Optional[int]] = mapped_column(Integer)
+    category: Mapped[Optional[str]] = mapped_column(String(20))
+    channel: Mapped[Optional[str]] = mapped_column(String(20))
+
+
 class Notice(Base):
     """A 督办 notice: a team lead presses a case's handler about one deadline, with a message and a
     reply-by time; the handler acknowledges it and answers (what was done, when the customer was

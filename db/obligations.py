@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
 from db.session import refresh_statistics
-from db.models import Case, Contact, DeadlineHour, Obligation, RejectionReview, Setting
+from db.models import Case, Contact, DeadlineEpisode, DeadlineHour, Obligation, RejectionReview, Setting
 from rules.catalogue import RULES_VERSION
+from rules.episodes import episodes
 from rules.evaluate import Finding, bulk_chunk, evaluate, evaluate_parallel
 from rules.thresholds import DEFAULT, Thresholds
 
@@ -141,6 +142,24 @@ def _update_hours(session: Session, before: Counter, after: Counter) -> None:
         session.execute(gone, [{f"k_{k}": v for k, v in row.items()} for row in emptied])
 
 
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "not yet" in the episodes' range conditions
+
+
+def episode_rows(cases: Sequence[dict], th: Thresholds) -> list[dict]:
+    """The deadline episodes of these cases as rows (the board's replay of past instants reads them)."""
+    out = []
+    for c in cases:
+        closed = c["closed_at"] or FAR_FUTURE
+        for e in episodes(c, th):
+            pending = min(e.fulfilled_at or FAR_FUTURE, e.active_until or FAR_FUTURE)
+            out.append({"case_id": c["id"], "rule_id": e.rule_id, "active_from": e.active_from, "due_at": e.due_at,
+                        "warn_at": e.warn_at, "pending_until": pending,
+                        "open_until": pending if e.rule_id == "ARC-ARCHIVE" else min(pending, closed),
+                        "team_id": c["team_id"], "handler_id": c["handler_id"], "category": c["category"],
+                        "channel": c["channel"]})
+    return out
+
+
 def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], evaluated_at: datetime,
           th: Thresholds) -> int:
     by_no = {c["case_no"]: c for c in cases}
@@ -151,8 +170,10 @@ def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], 
                               .where(Obligation.case_id.in_(chunk), Obligation.due_at.is_not(None)))
         before.update(_hour_key(*r) for r in old)
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
+        session.execute(delete(DeadlineEpisode).where(DeadlineEpisode.case_id.in_(chunk)))
     rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
     insert_rows(session, Obligation.__table__, rows)
+    insert_rows(session, DeadlineEpisode.__table__, episode_rows(cases, th))
     after = Counter(_hour_key(r["due_at"], r["rule_id"], r["state"], r["team_id"], r["category"], r["channel"])
                     for r in rows if r["due_at"] is not None)
     _update_hours(session, before, after)

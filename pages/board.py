@@ -10,12 +10,13 @@ from streamlit.errors import StreamlitAPIException
 
 from db import board as q
 from db import notices, reviews
+from db.obligations import thresholds
 from rules.catalogue import BY_ID
 from services import board as view
 from domain.config import local_zone
 from domain.timeutil import fmt_local, to_local
 from domain.vocab import ENUMS, label
-from ui.common import as_of, date_bounds, db, lang, teams, tr
+from ui.common import as_of, date_bounds, db, lang, replaying, teams, tr
 from ui.auth import guard, live_check
 
 guard("board")
@@ -56,19 +57,30 @@ else:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def board_now(f: q.BoardFilters, now: datetime):
+def board_now(f: q.BoardFilters, now: datetime, replay: bool):
     """What needs action now (tiles and the act-now queue), cached for a few seconds (shorter than any
-    refresh interval). Queried and drawn first, so the part a team lead looks at first appears first."""
+    refresh interval). Queried and drawn first, so the part a team lead looks at first appears first.
+    A past instant is replayed from the deadline episodes: what was owed then, not what is still owed now."""
+    day_start = view.day_start_local(to_local(now))
     with db() as session:
-        return {"tiles": q.tiles(session, now, f, view.day_start_local(to_local(now))), "queue": q.act_now(session, now, f)}
+        if replay:
+            warn = timedelta(hours=thresholds(session).warn_hours)
+            return {"tiles": q.replay_tiles(session, now, f, day_start, warn),
+                    "queue": q.replay_act_now(session, now, f, warn)}
+        return {"tiles": q.tiles(session, now, f, day_start), "queue": q.act_now(session, now, f)}
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def board_period(f: q.BoardFilters, now: datetime, start: datetime, end: datetime, cutoff: datetime, offset: float):
+def board_period(f: q.BoardFilters, now: datetime, start: datetime, end: datetime, cutoff: datetime, offset: float,
+                 replay: bool):
     """The rest of the board: who is behind, how the period went, appeal risk."""
     with db() as session:
+        if replay:
+            handlers = q.replay_by_handler(session, now, f, timedelta(hours=thresholds(session).warn_hours))
+        else:
+            handlers = q.by_handler(session, now, f)
         return {
-            "handlers": q.by_handler(session, now, f),
+            "handlers": handlers,
             "compliance": q.compliance(session, now, f, start, end),
             "breaches": q.breaches_in_period(session, now, f, start, end, offset),
             "appeal": q.appeal_risk(session, now, f, cutoff),
@@ -89,7 +101,7 @@ def live_board() -> None:
     now_local = to_local(now)
     cutoff = view.appeal_cutoff(now_local, int(appeal_days), int(appeal_warn), appeal_unit)
     offset = now_local.utcoffset().total_seconds() / 3600
-    data = board_now(filters, now)
+    data = board_now(filters, now, replaying())
     st.caption(tr("board.refreshed", when=fmt_local(now, seconds=True)))
 
     with db() as session:
@@ -121,7 +133,7 @@ def live_board() -> None:
                               column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
         open_picked(picked, queue)
 
-    data = board_period(filters, now, start, end, cutoff, offset)
+    data = board_period(filters, now, start, end, cutoff, offset, replaying())
     left, right = st.columns(2)
     handler_rows = data["handlers"]
     with left:

@@ -291,3 +291,43 @@ def test_a_handler_answers_a_notice_and_the_team_lead_sees_the_answer(server, br
     expect(lead.get_by_text("已致电客户说明处理结果，客户认可")).to_be_visible(timeout=30000)
     assert lead.locator("[data-testid=stException]").count() == 0
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_replaying_a_past_instant_shows_a_deadline_fulfilled_since(tmp_path, browser):
+    """#13 item 1: with the sidebar set to a past instant the board shows what was overdue then, including
+    a final result given only afterwards, under a replay banner."""
+    from db.importer import import_files
+    from db.migrate import upgrade
+    from tests.helpers import case_row, contact_row, write_csv
+
+    url = f"sqlite:///{tmp_path / 'replay.sqlite3'}"
+    upgrade(url)
+    cases = write_csv(tmp_path / "c.csv", [case_row("REPLAY-1", received_at="2026-11-23 04:32", promised_reply_at="")])
+    contacts = write_csv(tmp_path / "k.csv", [contact_row("REPLAY-1", "2026-11-23 05:00", "first"),
+                                              contact_row("REPLAY-1", "2026-11-26 19:24", "final")])
+    assert import_files(cases, contacts, url=url).ok
+    add_user(url)
+    with streamlit_server(url) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        sign_in(page, base)
+        expect(page.get_by_text("没有即将超时或已超时的待办。")).to_be_visible(timeout=30000)
+        page.locator("[data-testid=stSidebar] [data-testid=stCheckbox]", has_text="实时").click()
+        wait_idle(page)
+        day = page.locator("[data-testid=stSidebar] [data-testid=stDateInput] [role=spinbutton]")
+        for i, value in enumerate(("2026", "11", "25")):  # year, month, day segments
+            day.nth(i).click()
+            page.keyboard.type(value)
+        page.keyboard.press("Tab")
+        wait_idle(page)
+        segments = page.locator("[data-testid=stSidebar] [data-testid=stTimeInput] [role=spinbutton]")
+        segments.nth(0).click()
+        page.keyboard.type("10")
+        segments.nth(1).click()
+        page.keyboard.type("00")
+        page.keyboard.press("Tab")
+        wait_idle(page)
+        expect(page.get_by_text("回放：2026-11-25 10:00 时的情况")).to_be_visible(timeout=30000)
+        grid = page.locator(".st-key-board_queue")
+        expect(grid.locator("[role=gridcell]", has_text="REPLAY-1").first).to_be_attached(timeout=30000)
+        assert page.locator("[data-testid=stException]").count() == 0
+        page.close()

@@ -14,7 +14,7 @@ from domain.roles import may, may_open, role_label
 from domain.config import session_secret
 from domain.i18n import t
 from domain.privacy import escape_markdown
-from ui.common import show_flash
+from ui.common import replay_banner, show_flash
 
 KEY = "auth_user"
 
@@ -117,6 +117,7 @@ def guard(page: str) -> None:
     if user is None or not may_open(user["role"], page):
         st.error(t("auth.forbidden", lang))
         st.stop()
+    replay_banner()  # a past instant is never mistaken for now
     show_flash()  # what the last write did, said once at the top of the page
 
 

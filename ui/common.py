@@ -12,7 +12,7 @@ from db.locks import Busy
 from db.session import DatabaseUnavailable, session_scope
 from domain.config import local_zone
 from domain.i18n import t
-from domain.timeutil import EARLIEST_DATE, clamp_date, latest_date
+from domain.timeutil import EARLIEST_DATE, clamp_date, fmt_local, latest_date
 from domain.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
 
 
@@ -32,6 +32,16 @@ def as_of() -> datetime:
     day = clamp_date(st.session_state.get("app_as_of_date") or today, today)
     clock = st.session_state.get("app_as_of_time") or time(9, 0)
     return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def replaying() -> bool:
+    """Is the sidebar set to a past instant instead of live?"""
+    return not st.session_state.get("app_live", True)
+
+
+def replay_banner() -> None:
+    if replaying():
+        st.info(tr("side.replay", when=fmt_local(as_of())), icon=":material/history:")
 
 
 def date_bounds() -> dict:
