@@ -110,6 +110,19 @@ def main() -> None:
         print(f"(c) 'breached and at risk as of now' (tiles + act-now queue): {core:.1f} ms")
         print(f"(c) all board queries together: {total_ms:.1f} ms; peak RSS {peak_mb():,.0f} MB")
 
+        # (d) replaying past instants from the deadline episodes (the sidebar's "as of" set back).
+        warn = timedelta(hours=4)
+        for back in (timedelta(days=1), timedelta(days=7), timedelta(days=30)):
+            at = NOW - back
+            replay = {
+                "tiles": lambda: board.replay_tiles(s, at, f, at - timedelta(hours=10), warn),
+                "queue": lambda: board.replay_act_now(s, at, f, warn),
+                "per handler": lambda: board.replay_by_handler(s, at, f, warn),
+            }
+            parts = {label: repeat_ms(fn, 5)[0] for label, fn in replay.items()}
+            print(f"(d) replay {back.days} day(s) back: " + ", ".join(f"{k} {v:.1f} ms" for k, v in parts.items())
+                  + f"; together {sum(parts.values()):.1f} ms")
+
 
 if __name__ == "__main__":
     main()
