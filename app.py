@@ -60,6 +60,8 @@ PAGES = [
     ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
     ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
     ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
+    ("nav.reports", "reports", "pages/reports.py", "page.reports", ":material/summarize:"),
+    ("nav.reports", "notice", "pages/notice.py", "page.notice", ":material/campaign:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
     ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
 ]

@@ -182,6 +182,24 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str):
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r}; expected YYYY-MM-DD such as 2026-11-29") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the daily or weekly supervision report (the 督办报告 page's) as PDF or XLSX, by the file's ending.
+
+    A week is the Monday-to-Sunday week containing --date; --team limits it to one team (default: the
+    whole centre). Example: python manage.py report --period week --date 2026-11-25 --team 网络投诉一组 --out week.pdf
+    """
+    path = commands.make_report(args.db, args.period, args.date, args.team, args.out)
+    print(f"report written to {path}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init-db": cmd_init_db,
     "seed": cmd_seed,
@@ -192,6 +210,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "audit-verify": cmd_audit_verify,
+    "report": cmd_report,
 }
 
 
@@ -232,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("restore")
     p.add_argument("source", metavar="FILE")
     add("audit-verify")
+    p = add("report")
+    p.add_argument("--period", choices=("day", "week"), required=True)
+    p.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--team", metavar="TEAM", help="one team (default: the whole centre)")
+    p.add_argument("--out", required=True, metavar="FILE", help="ends in .pdf or .xlsx")
     return parser
 
 

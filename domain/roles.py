@@ -12,6 +12,8 @@ PAGES = {
     "search": {"team_lead", "inspector", "manager", "admin"},
     "detail": {"team_lead", "inspector", "trainer", "manager", "admin", "handler"},  # handlers: own cases only
     "mytodo": {"handler"},
+    "notice": {"team_lead", "inspector", "trainer", "manager", "admin", "handler"},
+    "reports": {"team_lead", "manager", "admin"},
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
     "audit": {"admin"},
@@ -42,6 +44,7 @@ ACTIONS = {
     "review_rejection": {"team_lead", "manager", "admin"},
     "send_notice": {"team_lead", "admin"},
     "answer_notice": {"handler"},
+    "edit_notice": {"admin"},
 }
 
 

@@ -91,6 +91,24 @@ def audit_verify(url: str | None) -> ChainReport:
         return verify_chain(session)
 
 
+def make_report(url: str | None, period: str, day, team: str | None, out: str, now: datetime | None = None) -> str:
+    """Write a daily or weekly supervision report (PDF or XLSX by the file's ending)."""
+    from services import reports
+
+    now = now or datetime.now(timezone.utc)
+    if not out.lower().endswith((".pdf", ".xlsx")):
+        raise CommandRefused(f"{out}: the file must end in .pdf or .xlsx")
+    parent = Path(out).resolve().parent
+    if not parent.is_dir():
+        raise CommandRefused(f"{out}: the folder {parent} does not exist")
+    try:
+        with session_scope(url) as session:
+            report = reports.build(session, reports.period_of(period, day), team, now)
+        return reports.write(report, out)
+    except reports.ReportRefused as exc:
+        raise CommandRefused(str(exc)) from None
+
+
 def backup(url: str | None, target: str) -> Path:
     return _backup(url, target)
 

@@ -169,3 +169,33 @@ def pack_docx(title: str, cases: Sequence[dict[str, Any]], now: datetime, lang: 
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def pack_pdf(title: str, cases: Sequence[dict[str, Any]], now: datetime, lang: str = "zh") -> bytes:
+    """The same training pack as pack_docx, as a PDF with embedded Chinese fonts."""
+    from services.pdf import Doc
+
+    doc = Doc(title=title)
+    doc.title(title, t("lib.pack_intro", lang, n=len(cases), when=fmt_local(now)))
+    for c in cases:
+        mark = c["mark"]
+        doc.heading(f"{c['case_no']} · {label('category', c['category'], lang)} · {c['subcategory'] or ''}")
+        if mark.get("example"):
+            doc.para(t(f"lib.example.{mark['example']}", lang), 10, bold=True)
+        doc.para(t("lib.col.summary", lang), 10.5, bold=True)
+        doc.para(mark["summary"] or "")
+        if mark.get("lesson"):
+            doc.para(t("lib.col.lesson", lang), 10.5, bold=True)
+            doc.para(mark["lesson"])
+        tags = list(mark.get("tags") or []) + list(mark.get("clauses") or [])
+        if tags:
+            doc.para(t("lib.col.tags", lang) + "：" + "、".join(tags), 9.5)
+        doc.para(t("lib.story", lang), 10.5, bold=True)
+        for i, step in enumerate(story(c, c["obligations"], now, lang), start=1):
+            doc.para(f"{i}. {step['step']}" + (f"（{step['when']}）" if step["when"] else ""), 10, bold=True)
+            if step["text"]:
+                doc.para(step["text"], 9.5)
+            for v in step["verdicts"]:
+                sign = "✓" if v["kind"] == RIGHT else "✗"
+                doc.para(f"{sign} {v['clause']} {v['title']}：{v['detail']}", 9)
+    return doc.bytes()
