@@ -189,6 +189,27 @@ def _day(text: str):
         raise argparse.ArgumentTypeError(f"not a date: {text!r}; expected YYYY-MM-DD such as 2026-11-29") from None
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Run the alert worker: one sweep (for cron, every minute), or --loop as a long-running process.
+
+    A sweep writes what has fallen due to the outbox once, sends what may go now (robots, e-mail), retries
+    failures with backoff and records a heartbeat. Two workers at once never send the same message.
+    Settings (robots, secrets, SMTP) come from $COMPLAINTS_ALERTS_CONFIG or .streamlit/secrets.toml.
+    Example: python manage.py alerts --loop --interval 60
+    """
+    from services import alerts
+
+    if args.loop:
+        try:
+            alerts.loop(args.db, args.interval)
+        except KeyboardInterrupt:
+            print("alert worker stopped")
+        return 0
+    result = alerts.sweep(args.db, args.now)
+    print(", ".join(f"{k} {v}" for k, v in result.items()))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the daily or weekly supervision report (the 督办报告 page's) as PDF or XLSX, by the file's ending.
 
@@ -211,6 +232,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": cmd_restore,
     "audit-verify": cmd_audit_verify,
     "report": cmd_report,
+    "alerts": cmd_alerts,
 }
 
 
@@ -251,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("restore")
     p.add_argument("source", metavar="FILE")
     add("audit-verify")
+    p = add("alerts")
+    p.add_argument("--loop", action="store_true", help="keep sweeping until stopped")
+    p.add_argument("--interval", type=_positive, default=60, metavar="SECONDS")
+    p.add_argument("--now", type=_instant, help="sweep as of this instant (one sweep only)")
     p = add("report")
     p.add_argument("--period", choices=("day", "week"), required=True)
     p.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")

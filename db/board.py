@@ -301,9 +301,9 @@ def _episode_conds(session: Session, f: BoardFilters) -> list:
 def _replay_parts(now: datetime, warn_span: timedelta):
     """(at risk at T, overdue and owed at T) as two sets of conditions, each a range on one index."""
     e = DeadlineEpisode
-    at_risk = [e.due_at >= now, e.due_at <= now + warn_span, e.warn_at <= now, e.pending_until > now,
-               e.active_from <= now]
-    overdue = [e.open_until > now, e.due_at < now, e.active_from <= now]
+    at_risk = [e.pending_until > e.warn_at, e.due_at >= now, e.due_at <= now + warn_span, e.warn_at <= now,
+               e.pending_until > now, e.active_from <= now]
+    overdue = [e.open_until > e.due_at, e.open_until > now, e.due_at < now, e.active_from <= now]
     return at_risk, overdue
 
 
@@ -311,14 +311,22 @@ def replay_tiles(session: Session, now: datetime, f: BoardFilters, day_start: da
                  warn_span: timedelta) -> dict[str, int]:
     """The board's tiles as of a past instant. At risk, overdue, open cases and the archive backlog are
     exact as of T; breaches today and in 7 days count the stored outcomes of deadlines due in those days."""
-    live = tiles(session, now, f, day_start)
+    conds_now = _conds(session, f)
+    week_start = day_start - timedelta(days=6)
+    open_cases = 0
+    for still_open in _still_open(now):
+        open_cases += session.scalar(select(func.count()).select_from(Case).where(
+            still_open, Case.acceptance == "accepted", Case.received_at <= now, *_case_conds(session, f))) or 0
+    live = {"open_cases": int(open_cases),
+            "breached_today": sum(n for (n,) in _count_breached(session, conds_now, day_start, now)),
+            "breached_7d": sum(n for (n,) in _count_breached(session, conds_now, week_start, now))}
     conds = _episode_conds(session, f)
     at_risk, overdue = _replay_parts(now, warn_span)
     count = lambda extra: int(session.scalar(select(func.count()).select_from(DeadlineEpisode)  # noqa: E731
                                              .where(*conds, *extra)) or 0)
     e = DeadlineEpisode
     backlog = int(session.scalar(select(func.count()).select_from(e).where(
-        e.rule_id == ARCHIVE, e.open_until > now, e.active_from <= now, *_where(session, f, e))) or 0)
+        e.rule_id == sql_const(ARCHIVE), e.pending_until > now, e.active_from <= now, *_where(session, f, e))) or 0)
     return {**live, "at_risk": count(at_risk), "overdue_open": count(overdue), "to_archive": backlog}
 
 

@@ -134,8 +134,10 @@ class Case(Base):
         Index("ix_cases_open", "acceptance", "received_at", "team_id", "handler_id", "category", "channel",
               sqlite_where=text("closed_at IS NULL"), postgresql_where=text("closed_at IS NULL")),
         # Closed cases by closing time. Partial, so that "closed_at IS NULL" can only be served by
-        # ix_cases_open (SQLite's statistics would otherwise take NULLs for rare and pick this one).
-        Index("ix_cases_closed_at", "closed_at", sqlite_where=text("closed_at IS NOT NULL"),
+        # ix_cases_open (SQLite's statistics would otherwise take NULLs for rare and pick this one); covering
+        # the board's filters, so "open at a past instant" (closed after it) is counted from the index alone.
+        Index("ix_cases_closed_covering", "closed_at", "received_at", "acceptance", "team_id", "handler_id",
+              "category", "channel", sqlite_where=text("closed_at IS NOT NULL"),
               postgresql_where=text("closed_at IS NOT NULL")),
     )
 
@@ -246,10 +248,17 @@ class DeadlineEpisode(Base):
     __tablename__ = "deadline_episodes"
     __table_args__ = (
         Index("ix_deadline_episodes_case", "case_id"),
-        Index("ix_deadline_episodes_open", "open_until", "due_at", "active_from", "rule_id", "team_id",
-              "handler_id", "category", "channel"),
-        Index("ix_deadline_episodes_due", "due_at", "warn_at", "pending_until", "active_from", "rule_id",
-              "team_id", "handler_id", "category", "channel"),
+        # Only a deadline met late or not at all is ever overdue at some instant, and only one not met
+        # before its warning time is ever at risk: partial indexes over just those keep the replay's scans
+        # to the deadlines that matter (the queries repeat the conditions literally, for SQLite's planner).
+        Index("ix_deadline_episodes_late", "open_until", "due_at", "active_from", "rule_id", "team_id",
+              "handler_id", "category", "channel", sqlite_where=text("open_until > due_at"),
+              postgresql_where=text("open_until > due_at")),
+        Index("ix_deadline_episodes_risk", "due_at", "warn_at", "pending_until", "active_from", "rule_id",
+              "team_id", "handler_id", "category", "channel", sqlite_where=text("pending_until > warn_at"),
+              postgresql_where=text("pending_until > warn_at")),
+        Index("ix_deadline_episodes_archive", "pending_until", "active_from", "team_id", "handler_id", "category",
+              "channel", sqlite_where=text("rule_id = 'ARC-ARCHIVE'"), postgresql_where=text("rule_id = 'ARC-ARCHIVE'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
@@ -263,6 +272,51 @@ class DeadlineEpisode(Base):
     handler_id: Mapped[Optional[int]] = mapped_column(Integer)
     category: Mapped[Optional[str]] = mapped_column(String(20))
     channel: Mapped[Optional[str]] = mapped_column(String(20))
+
+
+class AlertPolicy(Base):
+    """One version of the alert policy (domain/alerts.py); saving adds the next version."""
+
+    __tablename__ = "alert_policies"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Alert(Base):
+    """The outbox: one message to one address through one channel, written once (unique key) by the sweep
+    that decides it, then sent with retries. status: pending, sending, sent, failed, cancelled, unconfirmed
+    (a worker stopped while sending: not sent again, so never twice)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_alerts_dedupe_key"),
+        Index("ix_alerts_status_next", "status", "next_attempt_at"),
+        Index("ix_alerts_created", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # deadline | notice | digest | test
+    case_id: Mapped[Optional[int]] = mapped_column(Integer)
+    case_no: Mapped[Optional[str]] = mapped_column(String(64))
+    rule_id: Mapped[Optional[str]] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[str] = mapped_column(String(20))  # handler | team | team_lead | manager
+    channel: Mapped[str] = mapped_column(String(60))  # a channel id from the alert settings, or "email"
+    address: Mapped[str] = mapped_column(String(200), default="")  # e-mail address or mobile to @mention
+    body: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(80))
+    claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Notice(Base):

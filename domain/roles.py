@@ -14,6 +14,7 @@ PAGES = {
     "mytodo": {"handler"},
     "notice": {"team_lead", "inspector", "trainer", "manager", "admin", "handler"},
     "reports": {"team_lead", "manager", "admin"},
+    "alerts": {"team_lead", "manager", "admin"},
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
     "audit": {"admin"},
@@ -45,6 +46,7 @@ ACTIONS = {
     "send_notice": {"team_lead", "admin"},
     "answer_notice": {"handler"},
     "edit_notice": {"admin"},
+    "edit_alerts": {"admin"},
 }
 
 

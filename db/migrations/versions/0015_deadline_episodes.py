@@ -13,8 +13,9 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
-COLUMNS = ("open_until", "due_at", "active_from", "rule_id", "team_id", "handler_id", "category", "channel")
-DUE = ("due_at", "warn_at", "pending_until", "active_from", "rule_id", "team_id", "handler_id", "category", "channel")
+LATE = ("open_until", "due_at", "active_from", "rule_id", "team_id", "handler_id", "category", "channel")
+RISK = ("due_at", "warn_at", "pending_until", "active_from", "rule_id", "team_id", "handler_id", "category", "channel")
+ARCHIVE = ("pending_until", "active_from", "team_id", "handler_id", "category", "channel")
 
 
 def upgrade() -> None:
@@ -50,12 +51,17 @@ def upgrade() -> None:
         insert_rows(session, db.models.DeadlineEpisode.__table__, episode_rows(cases, th))
     session.flush()
     op.create_index("ix_deadline_episodes_case", "deadline_episodes", ["case_id"])
-    op.create_index("ix_deadline_episodes_open", "deadline_episodes", list(COLUMNS))
-    op.create_index("ix_deadline_episodes_due", "deadline_episodes", list(DUE))
+    op.create_index("ix_deadline_episodes_late", "deadline_episodes", list(LATE),
+                    sqlite_where=sa.text("open_until > due_at"), postgresql_where=sa.text("open_until > due_at"))
+    op.create_index("ix_deadline_episodes_risk", "deadline_episodes", list(RISK),
+                    sqlite_where=sa.text("pending_until > warn_at"), postgresql_where=sa.text("pending_until > warn_at"))
+    op.create_index("ix_deadline_episodes_archive", "deadline_episodes", list(ARCHIVE),
+                    sqlite_where=sa.text("rule_id = 'ARC-ARCHIVE'"), postgresql_where=sa.text("rule_id = 'ARC-ARCHIVE'"))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_deadline_episodes_due", table_name="deadline_episodes")
-    op.drop_index("ix_deadline_episodes_open", table_name="deadline_episodes")
+    op.drop_index("ix_deadline_episodes_archive", table_name="deadline_episodes")
+    op.drop_index("ix_deadline_episodes_risk", table_name="deadline_episodes")
+    op.drop_index("ix_deadline_episodes_late", table_name="deadline_episodes")
     op.drop_index("ix_deadline_episodes_case", table_name="deadline_episodes")
     op.drop_table("deadline_episodes")
