@@ -61,6 +61,7 @@ PAGES = [
     ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
     ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
     ("nav.reports", "reports", "pages/reports.py", "page.reports", ":material/summarize:"),
+    ("nav.reports", "alerts", "pages/alerts.py", "page.alerts", ":material/notifications_active:"),
     ("nav.reports", "notice", "pages/notice.py", "page.notice", ":material/campaign:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
     ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),

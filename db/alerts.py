@@ -236,3 +236,24 @@ def worker_name() -> str:
 def team_breakdown(session: Session) -> list[str]:
     return list(session.scalars(select(Team.name).order_by(Team.name)))
 
+
+
+def preview(session: Session, policy: Policy, th: Thresholds, start: datetime, end: datetime) -> tuple[int, int]:
+    """(messages, cases) the policy would have fired in [start, end), from the stored deadlines: a trigger
+    counts when its firing falls in the window and the deadline was not yet met by then (one message
+    per target; channels and batching not counted)."""
+    messages, cases = 0, set()
+    for t in policy.triggers:
+        if t.rule_id == NOTICE:
+            continue
+        allowed = allowed_time(t.rule_id, th)
+        lo, hi = _span(t, allowed)
+        rows = session.execute(select(Obligation.case_id, Obligation.due_at, Obligation.fulfilled_at).where(
+            Obligation.rule_id == t.rule_id, Obligation.due_at.is_not(None),
+            Obligation.due_at >= start - hi, Obligation.due_at < end - lo))
+        for case_id, due, done in rows:
+            for _k, fire in t.firings(due, allowed):
+                if start <= fire < end and (done is None or done > fire) and not (t.when == "before" and fire >= due):
+                    messages += len(t.targets)
+                    cases.add(case_id)
+    return messages, len(cases)

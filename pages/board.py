@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from db import board as q
+from db import alerts as alert_store
 from db import notices, reviews
 from db.obligations import thresholds
 from rules.catalogue import BY_ID
@@ -108,12 +109,16 @@ def live_board() -> None:
         waiting = reviews.waiting_count(session, now, filters.teams)
         turned = len(reviews.overturned(session, now - timedelta(days=30), now, filters.teams))
         late_notices = notices.overdue_by_handler(session, now, filters.teams)
+        alert_status = alert_store.status_line(session, now)
     tiles = data["tiles"]
     cols = st.columns(7)
     for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
         col.metric(tr(f"board.{key}"), f"{tiles[key]:,}", help=tr("board.to_archive_help") if key == "to_archive" else None)
     cols[6].metric(tr("board.notices_late"), f"{sum(late_notices.values()):,}", help=tr("board.notices_late_help"))
 
+    beat = alert_status["heartbeat"]
+    st.caption(tr("al.status", beat=tr("al.beat", when=fmt_local(beat["at"])) if beat else tr("al.no_beat"),
+                  sent=alert_status["sent_hour"], failed=alert_status["failed_day"], pending=alert_status["pending"]))
     try:
         st.page_link("pages/reviews.py", label=tr("board.reviews", n=waiting, m=turned), icon=":material/gavel:")
     except StreamlitAPIException:  # the page file run on its own has no navigation to link into

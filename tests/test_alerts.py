@@ -294,3 +294,27 @@ def test_a_robot_that_does_not_answer_in_time_is_retried_later(case, settings, r
     with session_scope(case) as s:
         row = s.scalar(select(Alert).where(Alert.channel == "team1", Alert.target == "team"))
         assert row.status == "pending" and "not reachable" in row.last_error
+
+
+def test_the_alerts_page_shows_status_policy_preview_and_log(case, settings, robots):
+    from tests.apptest import refused_directly, signed_in
+
+    sweep(case, settings, 18.5)
+    at_ = signed_in("admin", username="boss")
+    at_.run()
+    at_.switch_page("pages/alerts.py").run()
+    assert not at_.exception
+    assert at_.caption[0].value.startswith("告警服务：最近运行")
+    assert any("昨天会发出" in i.value for i in at_.info)
+    log = at_.dataframe[1].value
+    assert "AL-1" in set(log["工单号"]) and "已发送" in set(log["状态"])
+    assert not any("王小明" in str(v) for v in log.to_numpy().ravel())
+    assert refused_directly("pages/alerts.py", "inspector") and not refused_directly("pages/alerts.py", "team_lead")
+
+
+def test_the_preview_counts_what_yesterday_would_have_sent(case):
+    with session_scope(case) as s:
+        from db.obligations import thresholds
+
+        n, cases = store.preview(s, DEFAULT, thresholds(s), at(0), at(48))
+    assert cases == 1 and n >= 5  # first contact: 75 % (2 targets), breach and repeats, the manager; final result

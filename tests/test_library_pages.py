@@ -40,7 +40,7 @@ def test_library_search_highlights_opens_a_story_and_builds_a_pack(library):
     at.button(key="lib_add_open").click().run()
     at.button(key="lib_back").click().run()
     assert at.session_state["lib_pack"] == ["L-2", "L-1"]
-    assert {b.label for b in at.get("download_button")} == {"导出 Word 讲义", "导出 Excel 清单"}
+    assert {b.label for b in at.get("download_button")} == {"导出 Word 讲义", "导出 PDF 讲义", "导出 Excel 清单"}
 
 
 def test_a_trainer_records_a_training_session(library):
