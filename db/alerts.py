@@ -32,7 +32,7 @@ def current_policy(session: Session) -> Policy:
         return DEFAULT
     policy = validate(row.body)
     return Policy(policy.triggers, policy.quiet_start, policy.quiet_end, policy.teams, policy.categories,
-                  policy.channels, row.version)
+                  policy.channels, row.version, policy.quiet)
 
 
 def save_policy(session: Session, raw: Any, actor: str, role: str | None, now: datetime) -> Policy:
@@ -44,7 +44,7 @@ def save_policy(session: Session, raw: Any, actor: str, role: str | None, now: d
     record(session, actor, "save_alert_policy", "alert_policy", f"v{version}", json.loads(dumps(before)),
            json.loads(dumps(policy)))
     return Policy(policy.triggers, policy.quiet_start, policy.quiet_end, policy.teams, policy.categories,
-                  policy.channels, version)
+                  policy.channels, version, policy.quiet)
 
 
 # ---------------------------------------------------------------- what is due for an alert

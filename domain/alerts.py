@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 NOTICE = "NOTICE"
 WHEN = ("before", "breach", "after")
 TARGETS = ("handler", "team", "team_lead", "manager")
+KINDS = ("wecom", "dingtalk", "feishu", "email")
 DEADLINE_RULES = ("SLA-FIRST-CONTACT", "SLA-FINAL-RESULT", "SLA-PROGRESS", "SLA-PROMISED-REPLY", "SCOPE-NOTICE",
                   "ARC-ARCHIVE")
 
@@ -42,6 +43,7 @@ class Trigger:
     repeat_hours: float = 0.0
     max_repeats: int = 0
     urgent: bool = False
+    via: tuple[str, ...] = ()  # channel kinds this level uses (wecom, dingtalk, feishu, email); empty: all
 
     def offset(self, allowed: timedelta) -> timedelta:
         """When it fires, relative to the due time (negative: before)."""
@@ -71,17 +73,18 @@ class Policy:
     categories: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     version: int = 0
-    extra: dict = field(default_factory=dict, compare=False)
+    quiet: dict = field(default_factory=dict, compare=False)  # per channel kind: (start, end), overriding the above
 
     def for_rule(self, rule_id: str) -> list[Trigger]:
         return [t for t in self.triggers if t.rule_id == rule_id]
 
-    def release(self, at: datetime, zone: ZoneInfo, urgent: bool) -> datetime:
-        """When a message decided at `at` may go out: at once, or when the quiet hours end."""
-        if urgent or self.quiet_start is None or self.quiet_end is None:
+    def release(self, at: datetime, zone: ZoneInfo, urgent: bool, kind: str = "") -> datetime:
+        """When a message decided at `at` may go out through a channel of this kind: at once, or when its
+        quiet hours end."""
+        start, end = self.quiet.get(kind, (self.quiet_start, self.quiet_end))
+        if urgent or start is None or end is None:
             return at
         local = at.astimezone(zone)
-        start, end = self.quiet_start, self.quiet_end
         t = local.timetz().replace(tzinfo=None)
         overnight = start > end
         inside = (t >= start or t < end) if overnight else (start <= t < end)
@@ -142,7 +145,10 @@ def validate(raw: Any) -> Policy:
             raise PolicyInvalid(f"trigger {n}: hours up to 720, repeat_hours up to 168, max_repeats up to 20")
         if not 1 <= level <= 9:
             raise PolicyInvalid(f"trigger {n}: level must be 1 to 9")
-        triggers.append(Trigger(rule, level, when, targets, percent, hours, repeat, repeats, bool(t.get("urgent"))))
+        via = tuple(t.get("via") or ())
+        if any(v not in KINDS for v in via):
+            raise PolicyInvalid(f"trigger {n}: via must be among {', '.join(KINDS)}")
+        triggers.append(Trigger(rule, level, when, targets, percent, hours, repeat, repeats, bool(t.get("urgent")), via))
     if not triggers:
         raise PolicyInvalid("a policy needs at least one trigger")
     keys = [(t.rule_id, t.level) for t in triggers]
@@ -157,18 +163,25 @@ def validate(raw: Any) -> Policy:
         except ValueError:
             raise PolicyInvalid(f"quiet hours: {value!r} is not a time such as 22:00") from None
 
+    quiet = {}
+    for kind, pair in (data.get("quiet") or {}).items():
+        if kind not in KINDS or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise PolicyInvalid(f"quiet hours for {kind!r}: expected one of {', '.join(KINDS)} with [start, end]")
+        quiet[kind] = (clock(pair[0]), clock(pair[1]))
     return Policy(tuple(triggers), clock(data.get("quiet_start")), clock(data.get("quiet_end")),
                   tuple(data.get("teams") or ()), tuple(data.get("categories") or ()), tuple(data.get("channels") or ()),
-                  int(data.get("version") or 0))
+                  int(data.get("version") or 0), quiet)
 
 
 def dumps(policy: Policy) -> str:
     return json.dumps({
-        "triggers": [{k: v for k, v in asdict(t).items()} for t in policy.triggers],
+        "triggers": [{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(t).items()} for t in policy.triggers],
         "quiet_start": policy.quiet_start.isoformat("minutes") if policy.quiet_start else None,
         "quiet_end": policy.quiet_end.isoformat("minutes") if policy.quiet_end else None,
         "teams": list(policy.teams), "categories": list(policy.categories), "channels": list(policy.channels),
         "version": policy.version,
+        "quiet": {k: [a.isoformat("minutes") if a else None, b.isoformat("minutes") if b else None]
+                  for k, (a, b) in policy.quiet.items()},
     }, ensure_ascii=False)
 
 

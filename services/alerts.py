@@ -36,9 +36,12 @@ def decide(session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
         title = "督办通知逾期未答复" if f.kind == "notice" else rule.title_zh
         clause = "7.1.2" if f.kind == "notice" else rule.clause
         body = line(f.case_no, title, clause, f.handler, f.due_at, now, zone, f.trigger.when)
-        release = policy.release(now, zone, f.trigger.urgent)
         for target in f.trigger.targets:
             for channel, address in settings.addresses(target, f.team, f.handler):
+                kind = settings.kind(channel)
+                if f.trigger.via and kind not in f.trigger.via:
+                    continue
+                release = policy.release(now, zone, f.trigger.urgent, kind)
                 rows.append({
                     "dedupe_key": f"{f.kind}:{f.key}:{f.rule_id}:{f.trigger.level}:{f.occurrence}:{channel}:{address}",
                     "kind": f.kind, "case_id": f.case_id, "case_no": f.case_no, "rule_id": f.rule_id,

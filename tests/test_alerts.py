@@ -318,3 +318,26 @@ def test_the_preview_counts_what_yesterday_would_have_sent(case):
 
         n, cases = store.preview(s, DEFAULT, thresholds(s), at(0), at(48))
     assert cases == 1 and n >= 5  # first contact: 75 % (2 targets), breach and repeats, the manager; final result
+
+
+def test_quiet_hours_per_channel_and_channels_per_level(case, settings, robots, mailbox):
+    from dataclasses import replace
+    from datetime import time as clock
+
+    from domain.alerts import dumps
+
+    # e-mail keeps office hours (09:00-18:00 only); the first level goes only through the group robot
+    policy = validate(json.loads(dumps(DEFAULT)) | {"quiet": {"email": ["18:00", "09:00"]}})
+    first = [replace(t, via=("wecom",)) if (t.rule_id, t.level) == ("SLA-FIRST-CONTACT", 1) else t for t in policy.triggers]
+    raw = json.loads(dumps(replace(policy, triggers=tuple(first))))
+    with session_scope(case) as s:
+        store.save_policy(s, raw, "boss", "admin", at(0))
+    sweep(case, settings, 18.5)  # 09:30: level 1 only to the robot, no e-mail to the handler
+    assert [p for p, _b in robots.received] == ["/wecom"] and mailbox.messages == []
+    sweep(case, settings, 28.2)  # 19:12: the breach e-mails to the lead and manager wait for 09:00
+    assert mailbox.messages == []
+    with session_scope(case) as s:
+        held = s.scalars(select(Alert).where(Alert.channel == "email", Alert.status == "pending")).all()
+        assert held and all(a.next_attempt_at.astimezone(SH).time() == clock(9, 0) for a in held)
+    sweep(case, settings, 42.1)  # 09:06 the next morning
+    assert {to[0] for to, _m in mailbox.messages} >= {"lead1@centre.test", "boss@centre.test"}
