@@ -37,9 +37,12 @@ st.caption(tr("al.status", beat=tr("al.beat", when=fmt_local(beat["at"])) if bea
 st.markdown(f"#### {tr('al.policy', version=policy.version) if policy.version else tr('al.default')}")
 st.dataframe(pd.DataFrame([{
     tr("col.rule"): "督办通知" if t.rule_id == "NOTICE" else (BY_ID[t.rule_id].title_zh if L == "zh" else BY_ID[t.rule_id].title_en),
-    "L": t.level, "when": {"before": "到期前", "breach": "超时时", "after": "超时后"}[t.when],
-    "%": t.percent, "h": t.hours, "↻ h": t.repeat_hours or None, "×": t.max_repeats or None,
-    tr("al.col.target"): "、".join(tr(f"al.target.{x}") for x in t.targets), "!": "✓" if t.urgent else "",
+    tr("al.col.level"): t.level, tr("al.col.moment"): tr(f"al.when.{t.when}"),
+    tr("al.col.percent"): "" if t.percent is None else f"{t.percent:g}%",
+    tr("al.col.hours"): "" if t.hours is None else f"{t.hours:g}",
+    tr("al.col.repeat"): f"{t.repeat_hours:g} × {t.max_repeats}" if t.repeat_hours else "",
+    tr("al.col.target"): "、".join(tr(f"al.target.{x}") for x in t.targets),
+    tr("al.col.via"): "、".join(t.via) if t.via else tr("al.all"), tr("al.col.urgent"): "✓" if t.urgent else "",
 } for t in policy.triggers]), hide_index=True, width="stretch")
 if policy.quiet_start and policy.quiet_end:
     st.caption(tr("al.quiet", start=policy.quiet_start.strftime("%H:%M"), end=policy.quiet_end.strftime("%H:%M")))
@@ -48,7 +51,7 @@ st.info(tr("al.preview", n=would, cases=cases))
 if allowed("edit_alerts"):
     with st.expander(tr("al.edit")):
         with st.form("al_policy"):
-            raw = st.text_area("JSON", value=dumps(policy), height=260, key="al_policy_json")
+            raw = st.text_area(tr("al.json"), value=dumps(policy), height=260, key="al_policy_json")
             save = st.form_submit_button(tr("al.save"), type="primary")
         if save:
             try:
@@ -66,7 +69,7 @@ if allowed("edit_alerts"):
     else:
         c1, c2, c3 = st.columns([2, 2, 1])
         channel = c1.selectbox(tr("al.channel"), names, key="al_test_channel")
-        address = c2.text_input("E-mail", key="al_test_address") if channel == "email" else ""
+        address = c2.text_input(tr("al.email"), key="al_test_address") if channel == "email" else ""
         if c3.button(tr("al.test"), key="al_test"):
             try:
                 send_test(settings, channel, address)
