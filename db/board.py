@@ -356,3 +356,20 @@ def replay_by_handler(session: Session, now: datetime, f: BoardFilters, warn_spa
     teams = dict(session.execute(select(Team.id, Team.name)).all())
     return [{"team": teams.get(t, ""), "handler": names.get(h, ""), "at_risk": a, "overdue": o}
             for (t, h), (a, o) in counts.items()]
+
+
+def open_deadlines(session: Session, now: datetime, handler_id: int, limit: int = 300) -> list[dict[str, Any]]:
+    """Every deadline a handler still owes (not only those near or past due): in time first, least time
+    left first, then overdue ones, most recently missed first — a handler's own to-do list."""
+    base = (select(Obligation.case_id, Obligation.rule_id, Obligation.clause, Obligation.due_at,
+                   Obligation.category, Obligation.channel, Case.case_no, Handler.name.label("handler"),
+                   Team.name.label("team"))
+            .join(Case, Case.id == Obligation.case_id).join(Handler, Handler.id == Case.handler_id)
+            .outerjoin(Team, Team.id == Case.team_id)
+            .where(Obligation.handler_id == handler_id, Obligation.state == OPEN,
+                   Obligation.rule_id != sql_const(ARCHIVE),
+                   or_(Obligation.case_closed_at.is_(None), Obligation.case_closed_at > now)))
+    in_time = session.execute(base.where(Obligation.due_at >= now).order_by(Obligation.due_at).limit(limit)).all()
+    overdue = session.execute(base.where(Obligation.due_at < now).order_by(Obligation.due_at.desc())
+                              .limit(max(0, limit - len(in_time)))).all()
+    return [r._asdict() for r in in_time] + [r._asdict() for r in overdue]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db import throttle
-from db.models import Case, Handler, User, UTCDateTime
+from db.models import Case, Handler, Obligation, User, UTCDateTime
 from domain.roles import ROLES
 
 MAX_FAILURES = 5
@@ -184,8 +184,12 @@ DEMO_PASSWORD = "demo-2026"
 
 def create_demo_accounts(session: Session) -> None:
     """Only for the demo database of the README's first command; the login page then says so."""
-    busiest = session.scalar(select(Handler.name).join(Case, Case.handler_id == Handler.id)
-                             .group_by(Handler.name).order_by(func.count().desc(), Handler.name).limit(1))
+    # the demo handler is the one with the most deadlines still owed, so that 我的待办 has something to show
+    busiest = session.scalar(select(Handler.name).join(Obligation, Obligation.handler_id == Handler.id)
+                             .where(Obligation.state == "open", Obligation.rule_id != "ARC-ARCHIVE")
+                             .group_by(Handler.name).order_by(func.count().desc(), Handler.name).limit(1)) or \
+        session.scalar(select(Handler.name).join(Case, Case.handler_id == Handler.id)
+                       .group_by(Handler.name).order_by(func.count().desc(), Handler.name).limit(1))
     for username, name, role in DEMO_ACCOUNTS:
         if role == "handler" and busiest is None:
             continue  # no cases yet: no handler to be

@@ -79,6 +79,9 @@ if allowed("edit_alerts"):
                 st.success(tr("al.test_ok", channel=md(channel)))
 
 st.markdown(f"#### {tr('al.log')}")
+if not entries:
+    st.info(tr("al.no_log"))
+    st.stop()
 st.dataframe(pd.DataFrame([{
     tr("al.col.when"): fmt_local(e["created_at"]), tr("board.case"): e["case_no"] or "—",
     tr("al.col.target"): tr(f"al.target.{e['target']}"), tr("al.channel"): e["channel"],

@@ -29,13 +29,13 @@ if name is None:
 st.caption(tr("todo.intro", name=md(name)))
 
 with db() as session:
-    queue = q.act_now(session, now, q.BoardFilters(handlers=(name,)))
+    queue = q.open_deadlines(session, now, mine)
     notes = notices_for_handler(session, mine)
 
 st.markdown(f"#### {tr('todo.deadlines')}")
 frame = view.queue_frame(queue, now, L)
 if frame.empty:
-    st.success(tr("board.queue_empty"))
+    st.success(tr("todo.nothing_owed"))
 else:
     picked = st.dataframe(frame, hide_index=True, width="stretch", key="todo_queue", on_select="rerun",
                           selection_mode="single-row",

@@ -39,13 +39,14 @@ def ensure_database(url: str | None = None, demo_cases: int | None = None, demo:
         return False
     from db.seed import seed
     from db.users import create_demo_accounts
-    from services.demo import seed_demo_quality
+    from services.demo import seed_demo_notice, seed_demo_quality
 
     seed(demo_cases, 1, url=url)
     with session_scope(url) as session:
         create_demo_accounts(session)
         session.merge(Setting(key=DEMO_MARK, value="1"))
         seed_demo_quality(session)
+        seed_demo_notice(session)
     return True
 
 

@@ -42,3 +42,23 @@ def seed_demo_quality(session: Session, inspector: str = "inspector", trainer: s
     if used:
         record_training(session, now - timedelta(days=12), "演示培训师", "典型投诉案例复盘：时限与记录",
                         ["李娜", "张伟", "王芳", "刘洋"], used, trainer)
+
+
+def seed_demo_notice(session: Session, lead: str = "lead", handler: str = "handler",
+                     now: datetime | None = None) -> None:
+    """One 督办 notice from the demo team lead to the demo handler, about one of her open deadlines."""
+    from sqlalchemy import select
+
+    from db.models import Case, Obligation, User
+    from db.notices import send_notice
+
+    now = now or datetime.now(timezone.utc)
+    handler_id = session.scalar(select(User.handler_id).where(User.username == handler))
+    if handler_id is None:
+        return
+    row = session.execute(select(Case.case_no, Obligation.rule_id).join(Case, Case.id == Obligation.case_id)
+                          .where(Obligation.handler_id == handler_id, Obligation.state == "open",
+                                 Obligation.rule_id != "ARC-ARCHIVE").order_by(Obligation.due_at).limit(1)).first()
+    if row is not None:
+        send_notice(session, row.case_no, row.rule_id, "客户来电催问，请今天内联系客户并回复处理进展。",
+                    now + timedelta(hours=4), lead, "team_lead", now)

@@ -171,3 +171,31 @@ def test_a_handler_sees_her_own_cases_only_and_answers_on_her_page(cases):
 ])
 def test_the_handler_pages_check_the_role(cases, role, page, allowed):
     assert refused_directly(page, role) is (not allowed)
+
+
+def test_my_to_do_lists_every_deadline_still_owed_not_only_those_near_due(cases):
+    from db.board import open_deadlines
+
+    url, ids = cases
+    with session_scope(url) as s:
+        rows = open_deadlines(s, NOW, ids["李娜"])
+    # received 2026-03-01 09:00 with no contact: first contact and final result are both still owed
+    assert {r["rule_id"] for r in rows} >= {"SLA-FIRST-CONTACT", "SLA-FINAL-RESULT"}
+    assert {r["case_no"] for r in rows} == {"N-1"}
+
+
+def test_the_demo_handler_has_deadlines_and_a_notice(db_url):
+    from services.demo import seed_demo_notice
+    from db.seed import seed
+    from db.users import create_demo_accounts
+
+    seed(300, 5, NOW, db_url)
+    with session_scope(db_url) as s:
+        create_demo_accounts(s)
+    with session_scope(db_url) as s:
+        seed_demo_notice(s, now=NOW)
+    with session_scope(db_url) as s:
+        from db.models import User
+
+        handler_id = s.scalar(select(User.handler_id).where(User.username == "handler"))
+        assert handler_id is not None and len(notices_for_handler(s, handler_id)) == 1
