@@ -234,6 +234,7 @@ class User(Base):
     # change carries the old value and is ended on its next page run.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lang: Mapped[str] = mapped_column(String(5), default="zh", server_default="zh")  # the UI language chosen
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # for the handler role: which handler of the imported cases this account is (their own cases only)
     handler_id: Mapped[Optional[int]] = mapped_column(ForeignKey("handlers.id"))
 

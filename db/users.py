@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db import throttle
 from db.models import Case, Handler, Obligation, User, UTCDateTime
-from domain.roles import ROLES
+from domain.roles import ROLES, require
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -120,7 +120,16 @@ def _attempt(session: Session, username: str, password: str, now: datetime, addr
         return REFUSED
     session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
                     .execution_options(synchronize_session=False))
+    if user.must_change_password:
+        return MUST_CHANGE
     return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang, user.handler_id)
+
+
+class MustChangePassword(LoginRefused):
+    """The password was right, but an admin reset it: the user must choose a new one first."""
+
+
+MUST_CHANGE = "__must_change__"
 
 
 def authenticate(username: str, password: str, now: datetime | None = None, url: str | None = None,
@@ -133,6 +142,8 @@ def authenticate(username: str, password: str, now: datetime | None = None, url:
 
     with session_scope(url) as session:
         outcome = _attempt(session, username, password, now or datetime.now(timezone.utc), address)
+    if outcome == MUST_CHANGE:
+        raise MustChangePassword("请先设置新密码：管理员已重置您的密码。")
     if isinstance(outcome, str):
         raise LoginRefused(outcome)
     return outcome
@@ -163,17 +174,81 @@ def account_for_identity(email: str | None, url: str | None = None) -> Account:
 
 
 def list_users(session: Session) -> list[dict]:
+    names = dict(session.execute(select(Handler.id, Handler.name)).all())
     return [{"username": u.username, "display_name": u.display_name, "role": u.role, "active": u.active,
-             "handler_id": u.handler_id} for u in session.scalars(select(User).order_by(User.username))]
+             "handler_id": u.handler_id, "handler": names.get(u.handler_id, ""),
+             "must_change_password": u.must_change_password}
+            for u in session.scalars(select(User).order_by(User.username))]
 
 
-def set_active(session: Session, username: str, active: bool, actor: str) -> None:
+def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise ValueError(f"no user {username!r}")
-    record(session, actor, "set_active", "user", username, {"active": user.active}, {"active": active})
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, actor: str, reason: str = "",
+               role: str | None = "admin") -> None:
+    """Deactivate or reactivate an account, with the reason on record; ends its open sessions."""
+    require(role, "manage_users")
+    if username == actor and not active:
+        raise ValueError("you cannot deactivate your own account")
+    user = _user(session, username)
+    record(session, actor, "set_active", "user", username, {"active": user.active},
+           {"active": active, "reason": (reason or "").strip()})
     user.active = active
     user.session_epoch = (user.session_epoch or 0) + 1  # ends the account's open sessions
+
+
+def reset_password(session: Session, username: str, temporary: str, actor: str, role: str | None) -> None:
+    """An admin sets a temporary password; the user must choose a new one at the next sign-in. The
+    password itself is never written to the audit log."""
+    require(role, "manage_users")
+    if len(temporary) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    user = _user(session, username)
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    user.failed_logins, user.locked_until = 0, None
+    user.session_epoch = (user.session_epoch or 0) + 1
+    record(session, actor, "reset_password", "user", username, None, {"must_change_password": True})
+
+
+def change_role(session: Session, username: str, new_role: str, actor: str, role: str | None,
+                handler: str | None = None) -> None:
+    require(role, "manage_users")
+    if new_role not in ROLES:
+        raise ValueError(f"unknown role {new_role!r}; expected one of {', '.join(ROLES)}")
+    if username == actor:
+        raise ValueError("you cannot change your own role")
+    user = _user(session, username)
+    handler_id = None
+    if new_role == "handler":
+        handler_id = session.scalar(select(Handler.id).where(Handler.name == (handler or "").strip()))
+        if handler_id is None:
+            raise ValueError(f"no handler named {(handler or '').strip()!r} in the imported cases")
+    record(session, actor, "change_role", "user", username, {"role": user.role}, {"role": new_role})
+    user.role, user.handler_id = new_role, handler_id
+    user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def change_own_password(session: Session, username: str, current: str, new: str, confirm: str) -> Account:
+    """The user's own change (after a reset, or any time): the current password proves who asks."""
+    user = _user(session, username)
+    if not user.active or not bcrypt.checkpw(current.encode(), user.password_hash.encode()):
+        raise LoginRefused(REFUSED)
+    if new != confirm:
+        raise ValueError("the two new passwords differ")
+    if len(new) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+    if new == current:
+        raise ValueError("the new password must differ from the old one")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_epoch = (user.session_epoch or 0) + 1
+    record(session, username, "change_password", "user", username, None, {"must_change_password": False})
+    return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang, user.handler_id)
 
 
 DEMO_ACCOUNTS = (("lead", "演示班组长", "team_lead"), ("inspector", "演示质检员", "inspector"),

@@ -9,7 +9,8 @@ import streamlit as st
 
 from db import websessions
 from db.session import DatabaseUnavailable, session_scope
-from db.users import DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, account_for_identity, account_state, authenticate
+from db.users import (DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, MustChangePassword, account_for_identity,
+                      account_state, authenticate, change_own_password)
 from domain.roles import may, may_open, role_label
 from domain.config import session_secret
 from domain.i18n import t
@@ -235,6 +236,25 @@ def _sign_in(account) -> None:
     st.rerun()
 
 
+def _change_password_form(username: str, lang: str) -> None:
+    """After an admin reset the password: the user proves the temporary one and chooses a new one."""
+    st.info(t("auth.must_change", lang))
+    with st.form("change_password_form"):
+        current = st.text_input(t("auth.current_password", lang), type="password", key="chg_current")
+        new = st.text_input(t("auth.new_password", lang), type="password", key="chg_new")
+        confirm = st.text_input(t("auth.confirm_password", lang), type="password", key="chg_confirm")
+        done = st.form_submit_button(t("auth.set_password", lang), type="primary")
+    if done:
+        try:
+            with session_scope() as session:
+                account = change_own_password(session, username, current, new, confirm)
+        except (LoginRefused, ValueError) as exc:
+            st.error(escape_markdown(str(exc)))
+        else:
+            st.session_state.pop("auth_must_change", None)
+            _sign_in(account)
+
+
 def login_page() -> None:
     lang = st.session_state.get("app_lang", "zh")
     st.title(t("app.title", lang))
@@ -247,6 +267,10 @@ def login_page() -> None:
             _sso_session(lang)
         elif st.button(t("auth.sso", lang), key="login_sso"):
             st.login()
+    pending = st.session_state.get("auth_must_change")
+    if pending:
+        _change_password_form(pending, lang)
+        return
     with st.form("login_form"):
         username = st.text_input(t("auth.username", lang), key="login_username")
         password = st.text_input(t("auth.password", lang), type="password", key="login_password")
@@ -254,6 +278,9 @@ def login_page() -> None:
     if submitted:
         try:
             account = authenticate(username, password, address=st.context.ip_address)
+        except MustChangePassword:
+            st.session_state["auth_must_change"] = username.strip()
+            st.rerun()
         except LoginRefused as exc:
             st.error(escape_markdown(str(exc)))
         except DatabaseUnavailable as exc:
