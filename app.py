@@ -47,11 +47,13 @@ with st.sidebar:
 
 PAGES = [
     ("nav.mine", "mytodo", "pages/mytodo.py", "page.mytodo", ":material/assignment_ind:"),
+    ("nav.mine", "myqa", "pages/myqa.py", "page.myqa", ":material/grading:"),
     ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
     ("nav.team_lead", "reviews", "pages/reviews.py", "page.reviews", ":material/gavel:"),
     ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
     ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
     ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
+    ("nav.quality", "disputes", "pages/disputes.py", "page.disputes", ":material/balance:"),
     ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
     ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
     ("nav.library", "training", "pages/training.py", "page.training", ":material/school:"),

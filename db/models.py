@@ -417,8 +417,9 @@ class Scorecard(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
-    items: Mapped[str] = mapped_column(Text)  # JSON list of items (see services/scorecard.py)
+    items: Mapped[str] = mapped_column(Text)  # JSON list of items (see domain/scorecard.py)
     pass_mark: Mapped[float] = mapped_column(Float)
+    dispute_hours: Mapped[float] = mapped_column(Float, default=72, server_default="72")  # handlers' window
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -471,6 +472,39 @@ class Assessment(Base):
     critical_failed: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[Optional[str]] = mapped_column(Text)
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # by the handler assessed
+
+
+class Dispute(Base):
+    """A handler's dispute of chosen items of an assessment of her case, each with a reason, within the
+    scorecard's window; the inspector who assessed (or an admin) accepts it — the items are rescored and
+    the earlier version kept in `assessment_versions` — or rejects it with a reason."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_status_opened", "status", "opened_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    handler_id: Mapped[Optional[int]] = mapped_column(Integer)
+    items: Mapped[str] = mapped_column(Text)  # JSON {item_key: reason}
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10))  # open | accepted | rejected
+    decided_by: Mapped[Optional[str]] = mapped_column(String(80))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    score_before: Mapped[Optional[float]] = mapped_column(Float)
+    score_after: Mapped[Optional[float]] = mapped_column(Float)
+
+
+class AssessmentVersion(Base):
+    """An assessment as it stood before a dispute changed it (never edited)."""
+
+    __tablename__ = "assessment_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON: score, passed, verdicts
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(40))
 
 
 class AssessmentItem(Base):

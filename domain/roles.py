@@ -15,6 +15,8 @@ PAGES = {
     "notice": {"team_lead", "inspector", "trainer", "manager", "admin", "handler"},
     "reports": {"team_lead", "manager", "admin"},
     "alerts": {"team_lead", "manager", "admin"},
+    "myqa": {"handler"},
+    "disputes": {"inspector", "admin", "team_lead", "manager"},
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
     "audit": {"admin"},
@@ -47,6 +49,8 @@ ACTIONS = {
     "answer_notice": {"handler"},
     "edit_notice": {"admin"},
     "edit_alerts": {"admin"},
+    "dispute": {"handler"},
+    "decide_dispute": {"inspector", "admin"},
 }
 
 

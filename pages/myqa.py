@@ -1,0 +1,63 @@
+"""我的质检 — a handler's assessments: the score, every item with the inspector's comment and the rule
+engine's evidence; acknowledge, or dispute failed items with a reason each within the window."""
+from __future__ import annotations
+
+import streamlit as st
+
+from db.disputes import DisputeRefused, acknowledge, my_assessments, open_dispute
+from domain.timeutil import fmt_local
+from ui.auth import actor, allowed, guard, my_handler_id, role
+from ui.common import as_of, db, flash, lang, md, tr
+
+guard("myqa")
+L = lang()
+now = as_of()
+st.title(tr("page.myqa"))
+st.caption(tr("myqa.intro"))
+mine = my_handler_id()
+with db() as session:
+    rows = my_assessments(session, mine, now) if mine is not None else []
+if not rows:
+    st.info(tr("myqa.none"))
+    st.stop()
+for a in rows:
+    verdict = "—" if a["score"] is None else f"{a['score']:g}"
+    state = (tr("myqa.acked") if a["acknowledged_at"] else
+             tr(f"myqa.dispute.{a['dispute']['status']}") if a["dispute"] else tr("myqa.waiting", until=fmt_local(a["window_end"])))
+    with st.expander(f"{md(a['case_no'])} · {tr('myqa.score')} {verdict} · {fmt_local(a['assessed_at'])} · {state}",
+                     expanded=a["open"]):
+        for i in a["items"]:
+            sign = {"pass": "✓", "fail": "✗", "na": "—"}[i["verdict"]]
+            st.text(f"{sign} {i['clause']} {i['title']}" + (f"：{i['comment']}" if i["comment"] else ""))
+            if i["evidence"]:
+                st.caption(md(i["evidence"]))
+        if a["dispute"] and a["dispute"]["note"]:
+            st.caption(tr("myqa.decision", who=md(a["dispute"]["decided_by"] or ""), note=md(a["dispute"]["note"])))
+        if not a["open"] or not allowed("dispute"):
+            continue
+        if st.button(tr("myqa.ack"), key=f"myqa_ack_{a['id']}"):
+            try:
+                with db() as session:
+                    acknowledge(session, a["id"], mine, actor(), role())
+            except DisputeRefused as exc:
+                st.error(tr("edit.refused", error=md(str(exc))))
+            else:
+                flash(tr("myqa.acked"))
+                st.rerun()
+        failed = [i for i in a["items"] if i["verdict"] == "fail"]
+        if failed:
+            with st.form(f"myqa_dispute_{a['id']}"):
+                st.caption(tr("myqa.dispute_help"))
+                reasons = {i["key"]: st.text_input(f"{i['clause']} {i['title']}", key=f"myqa_r_{a['id']}_{i['key']}")
+                           for i in failed}
+                send = st.form_submit_button(tr("myqa.dispute"))
+            if send:
+                chosen = {k: v for k, v in reasons.items() if v.strip()}
+                try:
+                    with db() as session:
+                        open_dispute(session, a["id"], chosen, mine, actor(), role())
+                except DisputeRefused as exc:
+                    st.error(tr("edit.refused", error=md(str(exc))))
+                else:
+                    flash(tr("myqa.disputed"))
+                    st.rerun()
