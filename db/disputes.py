@@ -136,13 +136,19 @@ def decide(session: Session, dispute_id: int, accept: bool, note: str, actor: st
 
 def dispute_queue(session: Session, now: datetime, inspector: str | None = None) -> list[dict[str, Any]]:
     """Open disputes, oldest first, with their age in hours."""
-    q = (select(Dispute, Assessment.inspector, Case.case_no).join(Assessment, Assessment.id == Dispute.assessment_id)
+    q = (select(Dispute, Assessment.inspector, Assessment.scorecard_id, Case.case_no)
+         .join(Assessment, Assessment.id == Dispute.assessment_id)
          .join(Case, Case.id == Assessment.case_id).where(Dispute.status == "open").order_by(Dispute.opened_at))
     if inspector:
         q = q.where(Assessment.inspector == inspector)
-    return [{"id": d.id, "case_no": no, "inspector": who, "items": json.loads(d.items), "opened_by": d.opened_by,
-             "opened_at": d.opened_at, "age_h": (now - d.opened_at).total_seconds() / 3600, "score": d.score_before}
-            for d, who, no in session.execute(q)]
+    out = []
+    for d, who, card_id, no in session.execute(q):
+        titles = {i["key"]: f"{i['clause']} {i['title_zh']}" for i in json.loads(_card(session, card_id).items)}
+        out.append({"id": d.id, "case_no": no, "inspector": who, "items": json.loads(d.items),
+                    "titles": {k: titles.get(k, k) for k in json.loads(d.items)}, "opened_by": d.opened_by,
+                    "opened_at": d.opened_at, "age_h": (now - d.opened_at).total_seconds() / 3600,
+                    "score": d.score_before})
+    return out
 
 
 def outcomes(session: Session) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ for d in queue:
                   inspector=md(d["inspector"]))
         st.markdown(f"**{md(d['case_no'])}** · {head}")
         for key, reason in d["items"].items():
-            st.text(f"{key}：{reason}")
+            st.text(f"{d['titles'][key]}：{reason}")  # the item's clause and title, never its internal key
         mine = allowed("decide_dispute") and (actor() == d["inspector"] or role() == "admin")
         if not mine:
             continue
