@@ -196,7 +196,11 @@ def sent_recently(session: Session, channel: str, now: datetime, within: timedel
 # ---------------------------------------------------------------- heartbeat, log, status
 
 def beat(session: Session, worker: str, now: datetime, swept: dict[str, int]) -> None:
-    session.merge(Setting(key=HEARTBEAT, value=json.dumps({"worker": worker, "at": now.isoformat(), **swept})))
+    """One upsert (two workers beating at once must not collide on the key, as a read-then-insert would)."""
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    value = json.dumps({"worker": worker, "at": now.isoformat(), **swept})
+    stmt = make(Setting.__table__).values(key=HEARTBEAT, value=value, updated_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value, "updated_at": now}))
 
 
 def heartbeat(session: Session) -> dict[str, Any] | None:
