@@ -331,3 +331,56 @@ def test_replaying_a_past_instant_shows_a_deadline_fulfilled_since(tmp_path, bro
         expect(grid.locator("[role=gridcell]", has_text="REPLAY-1").first).to_be_attached(timeout=30000)
         assert page.locator("[data-testid=stException]").count() == 0
         page.close()
+
+
+def test_a_handler_disputes_an_item_the_inspector_accepts_and_her_result_changes(server, browser):
+    """#19 item 1 end to end in Chromium: an assessment with a failed item; the handler disputes it on 我的质检,
+    the inspector accepts it on 质检申诉, and the handler sees the new score."""
+    from db.inspection import assignments, create_plan, ensure_default_scorecard, save_assessment
+    from db.models import Assessment, Handler
+    from domain.sampling import Method
+    from tests.test_inspection import YEAR, verdicts_for
+
+    base, _case_no, url = server
+    with session_scope(url) as s:
+        card = ensure_default_scorecard(s)
+        plan_id, _n = create_plan(s, "申诉演示", "regular", Method("random", size=1), YEAR, 3, ["insp9"], card,
+                                  "insp9", datetime.now(timezone.utc))
+        item_id = assignments(s, plan_id=plan_id)[0]["id"]
+    _item, verdicts, engine = verdicts_for(url, item_id, datetime.now(timezone.utc))
+    verdicts = {**{k: "pass" for k in verdicts}, "communication": "fail"}
+    reasons = {k: "复核改判" for k, v in engine.items() if v is not None and v != verdicts[k]}
+    with session_scope(url) as s:
+        save_assessment(s, item_id, 0, verdicts, engine, {}, reasons, {"communication": "语气生硬"}, "", "insp9")
+    with session_scope(url) as s:
+        a = s.scalar(select(Assessment).where(Assessment.sample_item_id == item_id))
+        before, handler = a.score, s.scalar(select(Handler.name).where(Handler.id == a.handler_id))
+    add_user(url, "h9", role="handler", handler=handler)
+    add_user(url, "insp9", role="inspector")
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    sign_in(page, base, "h9")
+    page.get_by_role("link", name="我的质检").click()
+    wait_idle(page)
+    expect(page.get_by_text("语气生硬").first).to_be_visible(timeout=30000)
+    page.locator("[data-testid=stTextInput] input").first.fill("录音显示已按规范致歉")
+    page.get_by_role("button", name="提交申诉").click()
+    wait_idle(page)
+    expect(page.get_by_text("申诉已提交").first).to_be_visible(timeout=30000)
+    inspector = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    sign_in(inspector, base, "insp9")
+    inspector.get_by_role("link", name="质检申诉").click()
+    wait_idle(inspector)
+    expect(inspector.get_by_text("录音显示已按规范致歉")).to_be_visible(timeout=30000)
+    inspector.get_by_role("button", name="采纳并改判").click()
+    wait_idle(inspector)
+    expect(inspector.get_by_text("申诉已采纳").first).to_be_visible(timeout=30000)
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("link", name="我的质检").click()
+    wait_idle(page)
+    with session_scope(url) as s:
+        after = s.get(Assessment, a.id).score
+    assert after > before
+    expect(page.get_by_text(f"得分 {after:g}").first).to_be_visible(timeout=30000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert inspector.locator("[data-testid=stException]").count() == 0
