@@ -76,3 +76,9 @@ def sign_in(page, base: str, username: str = "lead") -> None:
     page.get_by_role("textbox", name="密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     wait_idle(page)
+    # the sign-in cookie is handed to the browser by a small component on the next run: wait for it, so
+    # that a new tab or a goto right after signing in is already signed in
+    for _ in range(100):
+        if any(c["name"] == "tsdb_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
