@@ -53,6 +53,10 @@ def main() -> None:
     ap.add_argument("--db", default="sqlite:///data/bench-1m.sqlite3")
     args = ap.parse_args()
     build(args.db, args.cases)
+    with session_scope(args.db) as s:  # planner statistics, as imports and bulk jobs refresh them
+        from db.session import refresh_statistics
+
+        refresh_statistics(s)
     with session_scope(args.db) as s:
         total = s.scalar(select(func.count()).select_from(Case))
         from db.models import Obligation
