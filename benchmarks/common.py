@@ -13,6 +13,11 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_mb() -> float:
+    """Peak resident memory of the largest child process waited for so far (forked workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 @contextmanager
 def timed(label: str, rows: int | None = None, unit: str = "rows") -> Iterator[dict]:
     box: dict = {}

@@ -1,16 +1,20 @@
 """The only module that imports durable-rules.
 
-Each concern of rules/catalogue.py becomes one named ruleset in durable-rules' JSON form, built from data.
-Facts come from rules/facts.py; what comes back is plain `(fact_id, rule_id, outcome)` triples.
+All 16 rules of rules/catalogue.py live in **one** durable-rules ruleset, built from data; each case is one
+fact (rules/facts.py). Only outcomes that raise a flag have a rule — late, missed, at risk, breached,
+review — so a compliant case never comes back to Python: what comes back is plain
+`(fact position, rule_id, outcome)` triples, and rules/evaluate.py completes the picture (an applicable
+deadline that raised nothing is met when fulfilled, pending otherwise).
 
-Traps handled here (measured on this machine kind, see docs/rules.md):
+Traps handled here (durable-rules 2.0.28, measured on this machine kind, see docs/rules.md):
 - the stock Host starts timer threads that race with the caller: `_QuietHost` never starts them, and no
   durable timers are used (time is a fact field);
-- a fact that matches no rule makes the whole batch raise: every ruleset ends with a catch-all rule on the
-  marker field `ck` that check facts carry (a catch-all on `$ex` loops forever: it also matches the session
-  state); deadline facts need none, they always match exactly one outcome rule;
-- facts are asserted in batches of 1000 under a session id used once, and the session is deleted after use;
-  after a failed assert the whole host is discarded rather than touched again;
+- a fact that matches no rule makes `Host.assert_facts` raise after processing the batch. Most facts match
+  no flag rule, so the batch goes through the ruleset's own `assert_facts` and durable's native return
+  code is read: 0 = every fact matched a rule, 1 = some fact matched nothing (all facts were processed),
+  anything else is an error (docs/rules.md lists the internals this relies on; the version is pinned);
+- facts are asserted in batches under a session id used once, and the session is deleted after use; after
+  a failed assert the whole host is discarded rather than touched again;
 - an `$or` with two true branches fires twice, so alternatives are separate rules and outcomes are merged
   by severity afterwards;
 - exceptions inside actions are swallowed by durable: the action records them and the batch then fails.
@@ -19,17 +23,18 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Sequence
 
 from durable import engine as _durable
 
 from rules.catalogue import RULES, Rule
+from rules.facts import ACCEPTANCE_MARKS, TRANSFER_MARKS, VALID_GROUNDS
 
-BATCH = 1000
-# Deadlines that get a fact of their own (rules/facts.py `_own`); SCOPE-NOTICE shares the rejection fact.
-OWN_FACT_DEADLINES = {"fc", "fr", "pg", "pr", "ar"}
-VALID_GROUNDS = ("outside_business_scope", "outside_service_scope", "past_time_limit")
+BATCH = 5000
+# outcomes that raise a flag, i.e. the only ones with a rule
+FLAG_OUTCOMES = ("late", "missed", "at_risk", "breached", "review")
 
 
 class EngineError(RuntimeError):
@@ -43,76 +48,84 @@ class _QuietHost(_durable.Host):
         return None
 
 
-def _eq(field: str, value: Any) -> dict:
-    return {field: value}
+def _cmp(op: str, field: str, value: int) -> dict:
+    """Compare one fact field with a constant."""
+    return {op: {field: value}}
 
 
-def _cmp(op: str, left: str, right: str) -> dict:
-    """Compare two fields of the same fact; `right` must always be present in the fact."""
-    return {op: {left: {"$m": right}}}
-
-
-def _deadline_conditions(p: str, own_fact: bool) -> dict[str, list[dict]]:
-    """met / late / missed / at_risk / pending for one deadline.
-
-    `own_fact`: the deadline has a fact of its own (deadlines ruleset: `dl` names it, fields `due`, `at`, ...);
-    otherwise its fields carry the prefix inside a larger fact (`sn_due`, `ar_at`, ...) with `{p}_app`.
-    """
-    f = (lambda name: name) if own_fact else (lambda name: f"{p}_{name}")  # noqa: E731
-    app = _eq("dl", p) if own_fact else _eq(f"{p}_app", 1)
-    has_at = {"$ex": {f("at"): 1}}
-    no_at = {"$nex": {f("at"): 1}}
-    gap_ok = _cmp("$lte", f("gap"), f("int"))
-    return {
-        "met": [app, has_at, _cmp("$lte", f("at"), f("due")), gap_ok],
-        "late": [app, has_at, _cmp("$gt", f("at"), f("due"))],
-        "late#gap": [app, _cmp("$gt", f("gap"), f("int"))],
-        "missed": [app, no_at, gap_ok, _cmp("$gt", "now", f("due"))],
-        "at_risk": [app, no_at, gap_ok, _cmp("$gte", "now", f("warn")), _cmp("$lte", "now", f("due"))],
-        "pending": [app, no_at, gap_ok, _cmp("$lt", "now", f("warn"))],
+def _deadline_conditions(p: str) -> dict[str, list[dict]]:
+    """late / missed / at_risk for one deadline; the fields are signed offsets (rules/facts.py)."""
+    out = {
+        "late": [_cmp("$gt", p + "a", 0)],
+        "missed": [_cmp("$gt", p + "n", 0)],
+        "at_risk": [_cmp("$lte", p + "n", 0), _cmp("$gte", p + "w", 0)],
     }
+    if p == "pg":  # a gap longer than the interval is late for good; otherwise as any deadline
+        out["late#gap"] = [_cmp("$gt", "pgg", 0)]
+        out["missed"].append(_cmp("$lte", "pgg", 0))
+        out["at_risk"].append(_cmp("$lte", "pgg", 0))
+    return out
 
 
 def _check_conditions(rule: Rule) -> dict[str, list[dict]]:
     """Conditions of the non-deadline rules: outcome name (with an optional #variant) -> $and terms."""
-    missing = lambda field: _eq(f"d_{field}", 0)  # noqa: E731
     if rule.id == "SCOPE-REJECTED":
-        return {"review": [_eq("rej", 1), _eq("rev", 0)]}
+        return {"review": [{"rj": 1}, {"rv": 0}]}
     if rule.id == "SCOPE-GROUND":
-        return {"breached": [_eq("rej", 1)] + [{"$neq": {"rej_reason": g}} for g in VALID_GROUNDS]}
+        return {"breached": [{"rj": 1}] + [{"$neq": {"rr": g}} for g in VALID_GROUNDS]}
     if rule.id == "REC-ACCEPTANCE":
-        fields = ("description", "true_reason", "customer_demand", "promised_reply_at", "items_confirmed")
-        return {f"breached#{f}": [_eq("acc", 1), missing(f)] for f in fields}
+        return {f"breached#{key}": [{"ac": 1}, {key: 0}] for key in ACCEPTANCE_MARKS}
     if rule.id == "REC-TRANSFER":
-        fields = ("event_restoration", "customer_demand", "existing_problem", "solution_measures")
-        return {f"breached#{f}": [_eq("tr", 1), missing(f)] for f in fields}
+        return {f"breached#{key}": [{"tr": 1}, {key: 0}] for key in TRANSFER_MARKS}
     if rule.id == "REC-DEPT-SOLUTION":
-        return {"breached": [_eq("closed", 1), _eq("tr", 1), missing("dept_solution")]}
+        return {"breached": [{"cl": 1}, {"tr": 1}, {"t_ds": 0}]}
     if rule.id == "REC-DECISION":
-        return {"breached": [_eq("closed", 1), missing("decision")]}
+        return {"breached": [{"cl": 1}, {"dc": 0}]}
     if rule.id == "SAT-SURVEY":
-        return {"breached#none": [_eq("closed", 1), _eq("sv", 0)],
-                "breached#after": [_eq("closed", 1), _eq("sv", 1), _cmp("$gt", "sv_at", "cl_at")]}
+        return {"breached#none": [{"cl": 1}, {"sv": 0}],
+                "breached#after": [{"cl": 1}, {"sv": 1}, _cmp("$gt", "sc", 0)]}
     if rule.id == "SAT-ROOT-CAUSE":
-        return {"breached": [_eq("dis", 1), _eq("d_cause", 0)]}
+        return {"breached": [{"ds": 1}, {"rc": 0}]}
     if rule.id == "SAT-ALTERNATIVES":
-        base = [_eq("dis", 1), _eq("exc", 1), _eq("d_alt", 0)]
-        return {"review": base + [_eq("closed", 0)], "breached": base + [_eq("closed", 1)]}
+        base = [{"ds": 1}, {"ex": 1}, {"al": 0}]
+        return {"review": base + [{"cl": 0}], "breached": base + [{"cl": 1}]}
     if rule.id == "ARC-TYPICAL":
-        return {"breached": [_eq("typ", 1), _eq("d_summary", 0)]}
+        return {"breached": [{"ty": 1}, {"ts": 0}]}
     raise KeyError(f"no conditions for rule {rule.id}")
 
 
 def conditions(rule: Rule) -> dict[str, list[dict]]:
-    if rule.kind == "deadline":
-        return _deadline_conditions(rule.prefix, own_fact=rule.prefix in OWN_FACT_DEADLINES)
-    return _check_conditions(rule)
+    """Outcome (optionally `outcome#variant`) -> the `$and` terms that decide it, for one rule."""
+    return _deadline_conditions(rule.prefix) if rule.kind == "deadline" else _check_conditions(rule)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+# A fact that only the sentinel rule matches, appended to every batch: durable-rules crashes when asked to
+# delete a session in which no fact matched any rule (a batch of compliant cases), and the sentinel's
+# firing also proves that the engine went through the whole batch.
+SENTINEL = {"zs": 1}
+
+
+def batch_json(batch: Sequence[dict], sid: str, sentinel: bool = False) -> str:
+    """The batch as the JSON text durable-rules parses, each fact given `id` = its position in the batch and
+    the batch's session id. durable-rules tells facts of one session apart by a 32-bit FNV-1a hash of the id
+    text: the ids "0" … "5000" have distinct hashes (checked by tests/test_rules.py), so no two facts of a
+    batch can be mistaken for one another, however many cases an evaluation holds."""
+    for k, fact in enumerate(batch):  # the facts are the evaluation's own: marking them is harmless
+        fact["id"] = k
+        fact["sid"] = sid
+    text = _encode(batch)
+    if sentinel:
+        text = text[:-1] + f',{{"zs":1,"id":{len(batch)},"sid":"{sid}"}}]'
+    return text
 
 
 class RuleEngine:
-    """Registered rulesets plus a thread-safe `run(concern, facts)`.
+    """The registered ruleset plus a thread-safe `run(facts)`.
 
-    Each call uses fresh session ids, so concurrent callers (two Streamlit sessions) never share state.
+    Each batch uses a fresh session id, so concurrent callers (two Streamlit sessions) never share state.
     """
 
     _generation = itertools.count(1)
@@ -120,10 +133,10 @@ class RuleEngine:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._collect: dict[str, list[tuple[str, str, str]]] = {}
+        self._collect: dict[str, list[tuple[int, str, str]]] = {}
         self._errors: dict[str, list[str]] = {}
         self._host: _QuietHost | None = None
-        self._names: dict[str, str] = {}
+        self._name = ""
         self._build()
 
     def _action(self, rule_id: str, outcome: str) -> Callable[[Any], None]:
@@ -141,68 +154,70 @@ class RuleEngine:
 
         return run
 
-    def definitions(self, generation: int) -> dict[str, dict]:
-        rulesets: dict[str, dict] = {}
-        for concern in ("deadlines", "scope", "records", "satisfaction", "archive"):
-            name = f"{concern}_g{generation}"
-            body: dict[str, dict] = {}
-            for rule in (r for r in RULES if r.concern == concern):
-                for variant, terms in conditions(rule).items():
-                    outcome = variant.split("#")[0]
-                    body[f"{rule.id}|{variant}"] = {
-                        "all": [{"m": {"$and": terms}}],
-                        "cap": BATCH,
-                        "run": self._action(rule.id, outcome),
-                    }
-            # Only check facts (`ck`) can match no rule; deadline facts always match exactly one outcome, so
-            # they skip the catch-all (a firing, and a JSON round trip, saved per fact). A fact that matched
-            # nothing would make the batch raise: a mistake here cannot go unnoticed.
-            body["catch_all"] = {"all": [{"m": {"ck": 1}}], "cap": BATCH, "run": self._action("", "")}
-            rulesets[name] = body
-            self._names[concern] = name
-        return rulesets
+    def definition(self) -> dict[str, dict]:
+        """The ruleset body: one rule per flag-raising outcome (and variant) of every catalogue rule."""
+        body: dict[str, dict] = {}
+        for rule in RULES:
+            for variant, terms in conditions(rule).items():
+                outcome = variant.split("#")[0]
+                assert outcome in FLAG_OUTCOMES, (rule.id, variant)
+                body[f"{rule.id}|{variant}"] = {"all": [{"m": {"$and": terms}}], "cap": BATCH,
+                                                "run": self._action(rule.id, outcome)}
+        body["sentinel"] = {"all": [{"m": SENTINEL}], "cap": 1, "run": self._action("", "")}
+        return body
 
     def _build(self) -> None:
-        generation = next(self._generation)
+        name = f"cases_g{next(self._generation)}"
         host = _QuietHost()
         # register_rulesets mutates what it is given (it pops the actions): hand it a copy.
-        host.register_rulesets(copy.deepcopy(self.definitions(generation)))
-        self._host = host
+        host.register_rulesets({name: copy.deepcopy(self.definition())})
+        self._host, self._name = host, name
 
-    def run(self, concern: str, facts: Iterable[dict]) -> list[tuple[str, str, str]]:
-        """Assert facts (each with an ASCII `id`) and return (fact_id, rule_id, outcome) for every firing."""
-        results: list[tuple[str, str, str]] = []
-        batch: list[dict] = []
-        for fact in facts:
-            batch.append(fact)
-            if len(batch) == BATCH:
-                results.extend(self._run_batch(concern, batch))
-                batch = []
-        if batch:
-            results.extend(self._run_batch(concern, batch))
+    def run(self, facts: Sequence[dict]) -> list[tuple[int, str, str]]:
+        """Assert facts and return (position in `facts`, rule_id, outcome) for every firing."""
+        results: list[tuple[int, str, str]] = []
+        for start in range(0, len(facts), BATCH):
+            results.extend((start + k, rule_id, outcome)
+                           for k, rule_id, outcome in self._run_batch(facts[start:start + BATCH]))
         return results
 
-    def _run_batch(self, concern: str, batch: list[dict]) -> list[tuple[str, str, str]]:
+    def _run_batch(self, batch: Sequence[dict]) -> list[tuple[int, str, str]]:
+        """One batch under a fresh session id; a fact's id is its position in the batch (see `batch_json`)."""
         with self._lock:
-            host, name = self._host, self._names[concern]
+            host, name = self._host, self._name
             sid = f"s{next(self._sids)}"
+        assert host is not None
+        ruleset = host.get_ruleset(name)
         self._collect[sid] = []
         try:
-            for fact in batch:
-                fact["sid"] = sid
+            text = batch_json(batch, sid, sentinel=True)
             try:
-                host.assert_facts(name, batch)
+                code, state = _durable.durable_rules_engine.assert_facts(ruleset._handle, text)
+                if code not in (0, 1):  # 1: some fact matched no rule (most do: they raise nothing)
+                    raise EngineError(f"durable-rules returned {code}")
+                error: list[Any] = [None]
+
+                def done(e: Any, _state: Any) -> None:
+                    error[0] = e
+
+                ruleset.do_actions(state, done)
+                if error[0]:
+                    raise EngineError(str(error[0]))
             except Exception as exc:
                 with self._lock:
                     if self._host is host:  # a failed assert can leave the native state unusable
                         self._build()
-                raise EngineError(f"rule engine failed on a batch of {len(batch)} {concern} facts: {exc}") from exc
-            state = host.get_state(name, sid)
-            host.delete_state(name, sid)
+                raise EngineError(f"rule engine failed on a batch of {len(batch)} facts: {exc}") from exc
+            session = ruleset.get_state(sid)
+            ruleset.delete_state(sid)
             errors = self._errors.pop(sid, None)
-            if errors or "exception" in state:
-                raise EngineError(f"rule action failed: {errors or state.get('exception')}")
-            return [r for r in self._collect[sid] if r[1]]
+            if errors or "exception" in session:
+                raise EngineError(f"rule action failed: {errors or session.get('exception')}")
+            found = self._collect[sid]
+            if not found or found[-1] != (len(batch), "", ""):  # the sentinel fires last (its rule is last)
+                if (len(batch), "", "") not in found:
+                    raise EngineError("rule engine skipped part of a batch: its sentinel fact never fired")
+            return [r for r in found if r[1]]
         finally:
             self._collect.pop(sid, None)
 
@@ -212,7 +227,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_engine() -> RuleEngine:
-    """One engine per process: rulesets are registered once, whatever Streamlit re-runs."""
+    """One engine per process: the ruleset is registered once, whatever Streamlit re-runs."""
     global _shared
     with _shared_lock:
         if _shared is None:
@@ -220,23 +235,23 @@ def shared_engine() -> RuleEngine:
         return _shared
 
 
-def trivial_ceiling(facts: list[dict]) -> int:
-    """Push facts through a one-rule ruleset with the same batching (the benchmark's engine ceiling)."""
+def trivial_ceiling(facts: Sequence[dict]) -> int:
+    """The benchmark's engine ceiling: the same facts, batches and encoding through a one-rule ruleset
+    whose single rule never matches (so nothing comes back), i.e. what durable-rules itself costs."""
     host = _QuietHost()
-    fired = [0]
-
-    def count(c: Any) -> None:
-        fired[0] += len(c.m) if isinstance(c.m, list) else 1
-
     name = f"trivial_g{next(RuleEngine._generation)}"
-    host.register_rulesets({name: {"all": {"all": [{"m": {"k": 1}}], "cap": BATCH, "run": count}}})
-    # the marker `k` is set on every fact below, so the one rule fires once per fact
+    host.register_rulesets({name: {"none": {"all": [{"m": {"$lt": {"zz": 0}}}], "cap": BATCH,
+                                            "run": lambda c: None},
+                                   "sentinel": {"all": [{"m": SENTINEL}], "cap": 1, "run": lambda c: None}}})
+    ruleset = host.get_ruleset(name)
+    n = 0
     for start in range(0, len(facts), BATCH):
         sid = f"t{start}"
-        batch = facts[start:start + BATCH]
-        for fact in batch:
-            fact["sid"] = sid
-            fact["k"] = 1
-        host.assert_facts(name, batch)
-        host.delete_state(name, sid)
-    return fired[0]
+        text = batch_json(facts[start:start + BATCH], sid, sentinel=True)
+        code, state = _durable.durable_rules_engine.assert_facts(ruleset._handle, text)
+        if code not in (0, 1):
+            raise EngineError(f"durable-rules returned {code}")
+        ruleset.do_actions(state, lambda _e, _s: None)
+        ruleset.delete_state(sid)
+        n += min(BATCH, len(facts) - start)
+    return n

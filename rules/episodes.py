@@ -57,14 +57,14 @@ def _episode(rule_id: str, start: int, until: int | None, due: int, warn_s: int,
 def episodes(case: dict[str, Any], th: Thresholds) -> list[Episode]:
     """Every deadline episode of one case (a dict as rules/ takes it: interchange fields and contacts)."""
     rcv = _ts(case["received_at"])
-    warn_s = int(th.warn_hours * H)
+    warn_s = round(th.warn_hours * H)
     contacts = sorted((_ts(t), k) for t, k in case.get("contacts") or ())
     out: list[Episode | None] = []
     if case.get("acceptance") == "accepted":
         first = contacts[0][0] if contacts else None
         final = next((t for t, k in contacts if k == "final"), None)
-        out.append(_episode("SLA-FIRST-CONTACT", rcv, None, rcv + int(th.first_contact_hours * H), warn_s, first))
-        fr_due = rcv + int(th.final_result_hours * H)
+        out.append(_episode("SLA-FIRST-CONTACT", rcv, None, rcv + round(th.first_contact_hours * H), warn_s, first))
+        fr_due = rcv + round(th.final_result_hours * H)
         lrs_value = case.get("long_running_since")
         lrs = None if lrs_value is None else _ts(lrs_value)
         if lrs is not None and lrs <= fr_due:
@@ -79,12 +79,12 @@ def episodes(case: dict[str, Any], th: Thresholds) -> list[Episode]:
         out.append(_episode("SLA-PROMISED-REPLY", rcv, None, due, warn_s, reply))
     if case.get("acceptance") == "rejected":
         informed = case.get("rejection_informed_at")
-        out.append(_episode("SCOPE-NOTICE", rcv, None, rcv + int(th.rejection_notice_hours * H), warn_s,
+        out.append(_episode("SCOPE-NOTICE", rcv, None, rcv + round(th.rejection_notice_hours * H), warn_s,
                             None if informed is None else _ts(informed)))
     closed = case.get("closed_at")
     if closed is not None:
         archived = case.get("archived_at")
-        out.append(_episode("ARC-ARCHIVE", _ts(closed), None, _ts(closed) + int(th.archive_days * 24 * H), warn_s,
+        out.append(_episode("ARC-ARCHIVE", _ts(closed), None, _ts(closed) + round(th.archive_days * 24 * H), warn_s,
                             None if archived is None else _ts(archived)))
     return [e for e in out if e is not None]
 
@@ -94,7 +94,7 @@ def _progress(case: dict[str, Any], th: Thresholds, start: int, lrs: int, contac
     """One episode per stretch between progress points (the declaration, then every contact after it up to
     the final result), while no gap so far exceeded the interval."""
     agreed = case.get("progress_interval_hours")
-    interval = int((agreed if agreed else th.progress_interval_hours) * H)
+    interval = round((agreed if agreed else th.progress_interval_hours) * H)
     points = [lrs] + [t for t, _k in contacts if t > lrs and (final is None or t <= final)]
     out: list[Episode | None] = []
     for i, point in enumerate(points):

@@ -7,29 +7,49 @@ Each finding is one applicable rule for one case, with its outcome. `status` is 
 """
 from __future__ import annotations
 
+import gc
 import os
+from array import array
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 from rules.catalogue import BY_ID, FLAG_STATUS, SEVERITY, STORED_STATE
 from rules.engine import RuleEngine, shared_engine
-from rules.facts import BUILDERS, CaseView, routed, view
+from rules.facts import ACCEPTANCE_MARKS, TRANSFER_MARKS, Deadline, case_fact
 from rules.thresholds import DEFAULT, Thresholds
 
 UTC = timezone.utc
 
 
-@dataclass
-class Finding:
+NO_EVIDENCE: dict[str, Any] = {}  # shared, never mutated
+
+
+class Finding(NamedTuple):
+    """One applicable rule of one case and its outcome. Times are epoch seconds (`due`, `warn`, `at`; cheap
+    to build and to send between processes by the million); `due_at`, `warn_at` and `fulfilled_at` give them
+    as aware datetimes."""
+
     case_no: str
     rule_id: str
     outcome: str
-    due_at: datetime | None = None
-    warn_at: datetime | None = None
-    fulfilled_at: datetime | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    due: int | None = None
+    warn: int | None = None
+    at: int | None = None
+    evidence: dict[str, Any] = NO_EVIDENCE
+
+    @property
+    def due_at(self) -> datetime | None:
+        return _dt(self.due)
+
+    @property
+    def warn_at(self) -> datetime | None:
+        return _dt(self.warn)
+
+    @property
+    def fulfilled_at(self) -> datetime | None:
+        return _dt(self.at)
 
     @property
     def clause(self) -> str:
@@ -48,72 +68,159 @@ def _dt(epoch: int | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-def _evidence(rule_id: str, outcome: str, fact: dict, v: CaseView) -> dict[str, Any]:
-    rule = BY_ID[rule_id]
-    ev: dict[str, Any] = {}
-    if rule.kind == "deadline":  # due and fulfilment times are stored in their own columns
-        if rule_id == "SLA-PROGRESS":
-            ev["interval_s"] = fact["int"]
-            ev["longest_gap_s"] = fact["gap"]
-        return ev
-    if rule_id in ("REC-ACCEPTANCE", "REC-TRANSFER"):
-        fields = (("description", "true_reason", "customer_demand", "promised_reply_at", "items_confirmed")
-                  if rule_id == "REC-ACCEPTANCE" else
-                  ("event_restoration", "customer_demand", "existing_problem", "solution_measures"))
-        ev["missing"] = [f for f in fields if fact.get(f"d_{f}") == 0]
-    elif rule_id == "SAT-SURVEY" and fact.get("sv"):
-        ev["survey"] = fact["sv_at"]
-        ev["closed"] = fact["cl_at"]
-    elif rule_id == "SCOPE-GROUND":
-        ev["reason"] = fact["rej_reason"]
-    return ev
+def _check_evidence(rule_id: str, fact: dict, case: dict) -> dict[str, Any]:
+    """What a check rule's finding shows besides its outcome (from the fact the rule matched)."""
+    if rule_id == "REC-ACCEPTANCE":
+        return {"missing": [name for key, name in ACCEPTANCE_MARKS.items() if fact.get(key) == 0]}
+    if rule_id == "REC-TRANSFER":
+        return {"missing": [name for key, name in TRANSFER_MARKS.items() if fact.get(key) == 0]}
+    if rule_id == "SAT-SURVEY" and fact.get("sv"):
+        closed = int(case["closed_at"].timestamp())
+        return {"survey": closed + fact["sc"], "closed": closed}
+    if rule_id == "SCOPE-GROUND":
+        return {"reason": fact["rr"]}
+    return NO_EVIDENCE
 
 
-def _field(fact: dict, rule_id: str, name: str) -> Any:
-    """A deadline's field, whether it has a fact of its own (`due`) or lives in a larger one (`sn_due`)."""
-    return fact.get(name) if "dl" in fact else fact.get(f"{BY_ID[rule_id].prefix}_{name}")
+def facts_of(cases: Sequence[dict], now_s: int, thresholds: Thresholds) -> tuple[list[dict], list[tuple[int, list[Deadline]]]]:
+    """One fact per case received by `now_s`, and beside each the case's position and applicable deadlines."""
+    facts: list[dict] = []
+    owners: list[tuple[int, list[Deadline]]] = []
+    for i, c in enumerate(cases):
+        built = case_fact(c, now_s, thresholds)
+        if built is not None:
+            facts.append(built[0])
+            owners.append((i, built[1]))
+    return facts, owners
 
 
-def _finding(case_no: str, rule_id: str, outcome: str, fact: dict, v: CaseView) -> Finding:
-    rule = BY_ID[rule_id]
-    f = Finding(case_no, rule_id, outcome, evidence=_evidence(rule_id, outcome, fact, v))
-    if rule.kind == "deadline":
-        f.due_at = _dt(_field(fact, rule_id, "due"))
-        f.warn_at = _dt(_field(fact, rule_id, "warn"))
-        f.fulfilled_at = _dt(_field(fact, rule_id, "at"))
-    return f
+RULE_IDS = tuple(sorted(BY_ID))
+RULE_CODE = {rule_id: k for k, rule_id in enumerate(RULE_IDS)}
+OUTCOMES = tuple(SEVERITY)
+OUTCOME_CODE = {outcome: k for k, outcome in enumerate(OUTCOMES)}
+NONE = -(2 ** 63)  # "no time" in the time columns
+
+
+class Outcomes:
+    """Every finding of an evaluation in columns: the position of its case in the evaluated list, rule and
+    outcome codes, due / warn / fulfilled epoch seconds (`NONE` for none) and, for the few that have it,
+    evidence by row. A bulk evaluation moves these between processes as flat arrays (a memory copy, where
+    half a million finding objects took seconds to send and rebuild) and stores them without building a
+    `Finding` per row. Rows are in case order; within a case, deadlines first."""
+
+    __slots__ = ("pos", "rule", "outcome", "due", "warn", "at", "evidence")
+
+    def __init__(self) -> None:
+        self.pos = array("l")
+        self.rule = array("B")
+        self.outcome = array("B")
+        self.due = array("q")
+        self.warn = array("q")
+        self.at = array("q")
+        self.evidence: dict[int, dict[str, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def extend(self, other: "Outcomes") -> None:
+        base = len(self.pos)
+        for name in ("pos", "rule", "outcome", "due", "warn", "at"):
+            getattr(self, name).extend(getattr(other, name))
+        self.evidence.update({base + k: v for k, v in other.evidence.items()})
+
+    def findings(self, cases: Sequence[dict]) -> list[Finding]:
+        """As `Finding`s, sorted by case number then rule id."""
+        with _paused_gc(len(self.pos)):
+            return self._findings(cases)
+
+    def _findings(self, cases: Sequence[dict]) -> list[Finding]:
+        out = []
+        evidence = self.evidence
+        for k, (pos, rule, outcome, due, warn, at) in enumerate(
+                zip(self.pos, self.rule, self.outcome, self.due, self.warn, self.at)):
+            out.append(Finding(cases[pos]["case_no"], RULE_IDS[rule], OUTCOMES[outcome],
+                               None if due == NONE else due, None if warn == NONE else warn,
+                               None if at == NONE else at, evidence.get(k, NO_EVIDENCE)))
+        out.sort(key=lambda f: (f.case_no, f.rule_id))
+        return out
 
 
 def evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
              engine: RuleEngine | None = None) -> list[Finding]:
-    """Findings for every applicable rule of every case received at or before `now`."""
+    """Findings for every applicable rule of every case received at or before `now`: every applicable
+    deadline (met and pending included) and every check rule that raised something. Sorted by case number,
+    then rule id."""
+    return evaluate_outcomes(cases, now, thresholds, engine).findings(cases)
+
+
+def evaluate_outcomes(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
+                      engine: RuleEngine | None = None, offset: int = 0) -> Outcomes:
+    """The same findings in columns (`Outcomes`); case positions are counted from `offset`."""
     engine = engine or shared_engine()
-    now_s = int(now.timestamp())
-    views: list[CaseView | None] = [view(c, now_s) for c in cases]
-    facts: dict[str, dict[str, dict]] = {concern: {} for concern in BUILDERS}
-    for i, v in enumerate(views):
-        if v is None:
+    with _paused_gc(len(cases)):
+        return _evaluate(cases, now, thresholds, engine, offset)
+
+
+def _evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds, engine: RuleEngine,
+              offset: int) -> Outcomes:
+    facts, owners = facts_of(cases, int(now.timestamp()), thresholds)
+    # The engine returns only flags; several variants of one rule (two missing fields, say) are merged by
+    # severity. An applicable deadline that raised nothing is met when fulfilled and pending otherwise.
+    fired: dict[int, dict[str, str]] = {}
+    for pos, rule_id, outcome in engine.run(facts):
+        per_case = fired.get(pos)
+        if per_case is None:
+            fired[pos] = {rule_id: outcome}
             continue
-        for concern in routed(v):
-            built = BUILDERS[concern](v, thresholds)
-            for fact in built if isinstance(built, list) else [built]:
-                fact["id"] = f"c{i}.{fact['dl']}" if "dl" in fact else f"c{i}.{concern[0]}"
-                facts[concern][fact["id"]] = fact
-    best: dict[tuple[str, str], tuple[str, str]] = {}
-    for concern, by_id in facts.items():
-        if not by_id:
-            continue
-        for fact_id, rule_id, outcome in engine.run(concern, list(by_id.values())):
-            key = (fact_id, rule_id)
-            if key not in best or SEVERITY[outcome] > SEVERITY[best[key][0]]:
-                best[key] = (outcome, concern)
-    findings: list[Finding] = []
-    for (fact_id, rule_id), (outcome, concern) in best.items():
-        i = int(fact_id[1:].split(".")[0])
-        v = views[i]
-        findings.append(_finding(cases[i]["case_no"], rule_id, outcome, facts[concern][fact_id], v))
-    findings.sort(key=lambda f: (f.case_no, f.rule_id))
-    return findings
+        known = per_case.get(rule_id)
+        if known is None or SEVERITY[outcome] > SEVERITY[known]:
+            per_case[rule_id] = outcome
+    out = Outcomes()
+    add_pos, add_rule, add_outcome = out.pos.append, out.rule.append, out.outcome.append
+    add_due, add_warn, add_at = out.due.append, out.warn.append, out.at.append
+    evidence = out.evidence
+    met, pending = OUTCOME_CODE["met"], OUTCOME_CODE["pending"]
+    progress = RULE_CODE["SLA-PROGRESS"]
+    for fact_pos, (i, deadlines) in enumerate(owners):
+        flagged = fired.get(fact_pos)
+        for rule_id, due, warn, at, gap, interval in deadlines:
+            outcome = flagged.pop(rule_id, None) if flagged else None
+            code = RULE_CODE[rule_id]
+            if code == progress:
+                evidence[len(out.pos)] = {"interval_s": interval, "longest_gap_s": gap}
+            add_pos(offset + i)
+            add_rule(code)
+            add_outcome((met if at is not None else pending) if outcome is None else OUTCOME_CODE[outcome])
+            add_due(due)
+            add_warn(warn)
+            add_at(NONE if at is None else at)
+        if flagged:
+            fact, case = facts[fact_pos], cases[i]
+            for rule_id, outcome in flagged.items():
+                found = _check_evidence(rule_id, fact, case)
+                if found:
+                    evidence[len(out.pos)] = found
+                add_pos(offset + i)
+                add_rule(RULE_CODE[rule_id])
+                add_outcome(OUTCOME_CODE[outcome])
+                add_due(NONE)
+                add_warn(NONE)
+                add_at(NONE)
+    return out
+
+
+@contextmanager
+def _paused_gc(n: int) -> Iterator[None]:
+    """Large evaluations allocate millions of small objects that all live to the end: the cyclic garbage
+    collector would walk them again and again for nothing (a fifth of the time, measured). Pause it."""
+    was_enabled = gc.isenabled()
+    if n >= 2000 and was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if n >= 2000 and was_enabled:
+            gc.enable()
 
 
 def flags(findings: Sequence[Finding]) -> list[Finding]:
@@ -123,20 +230,11 @@ def flags(findings: Sequence[Finding]) -> list[Finding]:
 _SHARED_CASES: Sequence[dict] = ()
 
 
-def _pack(f: Finding) -> tuple:
-    ts = lambda d: None if d is None else int(d.timestamp())  # noqa: E731
-    return (f.case_no, f.rule_id, f.outcome, ts(f.due_at), ts(f.warn_at), ts(f.fulfilled_at), f.evidence or None)
-
-
-def _unpack(t: tuple) -> Finding:
-    return Finding(t[0], t[1], t[2], _dt(t[3]), _dt(t[4]), _dt(t[5]), t[6] or {})
-
-
-def _worker(args: tuple[int, int, datetime, Thresholds]) -> list[tuple]:
-    """Runs in a forked worker: the cases are inherited from the parent (not pickled), and findings go
-    back as plain tuples of numbers and strings (cheap to pickle)."""
+def _worker(args: tuple[int, int, datetime, Thresholds]) -> Outcomes:
+    """Runs in a forked worker: the cases are inherited from the parent (not pickled), and the outcomes go
+    back as flat arrays (cheap to pickle)."""
     start, stop, now, thresholds = args
-    return [_pack(f) for f in evaluate(_SHARED_CASES[start:stop], now, thresholds, engine=_process_engine())]
+    return evaluate_outcomes(_SHARED_CASES[start:stop], now, thresholds, _process_engine(), offset=start)
 
 
 def _worker_start(parent: int) -> None:
@@ -154,6 +252,7 @@ def _worker_start(parent: int) -> None:
     if os.getppid() != parent:  # the parent died before the line above took effect
         os._exit(1)
     _close_inherited_sockets()
+    gc.freeze()  # what the worker inherited (the cases) is never garbage: keep the collector off it
 
 
 def _close_inherited_sockets() -> None:
@@ -191,23 +290,28 @@ def _process_engine() -> RuleEngine:
 def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
                       workers: int | None = None, chunk: int | None = None) -> list[Finding]:
     """The same as `evaluate`, spread over forked worker processes (bulk jobs: one engine per process)."""
+    return evaluate_parallel_outcomes(cases, now, thresholds, workers, chunk).findings(cases)
+
+
+def evaluate_parallel_outcomes(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
+                               workers: int | None = None, chunk: int | None = None) -> Outcomes:
+    """`evaluate_outcomes` spread over forked worker processes, for more cases than one chunk."""
     global _SHARED_CASES
     workers = workers or min(os.cpu_count() or 1, 4)
     chunk = chunk or bulk_chunk()
     if workers <= 1 or len(cases) <= chunk:
-        return evaluate(cases, now, thresholds)
+        return evaluate_outcomes(cases, now, thresholds)
     import multiprocessing
 
     _SHARED_CASES = cases
     try:
         parts = [(i, min(i + chunk, len(cases)), now, thresholds) for i in range(0, len(cases), chunk)]
         ctx = multiprocessing.get_context("fork")
-        out: list[Finding] = []
+        out = Outcomes()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start,
                                  initargs=(os.getpid(),)) as pool:
             for part in pool.map(_worker, parts):
-                out.extend(_unpack(t) for t in part)
+                out.extend(part)
     finally:
         _SHARED_CASES = ()
-    out.sort(key=lambda f: (f.case_no, f.rule_id))
     return out

@@ -1,27 +1,63 @@
-"""Turning a case (plain data) into the facts the rulesets match on, as of an instant `now`.
-
-Deadline facts (`dl` set) always match exactly one outcome rule. Check facts (`ck` = 1) may match none,
-which durable-rules does not allow, so each ruleset has a catch-all rule on `ck`.
+"""Turning a case (plain data) into the one fact the ruleset matches on, as of an instant `now`.
 
 A case is a dict with the interchange fields (instants as aware datetimes, text as str or None) and
-`contacts`: a list of `(contact_at, kind)` pairs. The facts hold epoch seconds and 0/1 markers only:
-durable-rules compares numbers well, and every field that a rule reads on the right-hand side of a
-comparison is always present (an absent one there gives undefined results, see docs/rules.md).
+`contacts`: a list of `(contact_at, kind)` pairs. Each case becomes **one** fact carrying every field a rule
+reads, and nothing else. The fields are short names (the engine's JSON is encoded per fact, so every key
+costs time at a million cases); `FIELDS` below says what each one means.
 
-The time arithmetic lives here (due = start + threshold, the as-of filtering of timestamps, the gaps between
-progress contacts); the decisions (met, late, missed, at risk, breached, review) are the rules' business.
+Deadlines are given as signed offsets in whole seconds, so that every condition compares one field with a
+constant (durable-rules compares numbers well; a field on the right of a comparison that is absent from a
+fact gives undefined results, see docs/rules.md, so no rule puts a field there):
+
+- fulfilled deadline: `<p>a` = fulfilled − due (late when > 0);
+- unfulfilled deadline: `<p>n` = now − due (missed when > 0) and `<p>w` = now − (due − warning lead)
+  (at risk when ≥ 0 and not yet missed);
+- progress updates also carry `pgg` = longest gap between progress points − agreed interval (late when > 0).
+
+A deadline's fields are present only when the deadline applies to the case as of `now` (which deadline
+applies is time arithmetic: a case declared long-running before its final-result due is checked for progress
+instead). Check rules read 0/1 markers behind a gate marker (`ac` accepted, `tr` transferred, `cl` closed,
+`ds` dissatisfied, `ty` typical, `rj` rejected); a marker behind a closed gate is left out.
+
+The time arithmetic and the "is this field blank" tests live here; every decision (late, missed, at risk,
+breached, review) is a rule in rules/engine.py. The due times themselves travel beside the fact (`Deadline`)
+and never go into the engine: the stored obligation needs them, the rules do not.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from rules.thresholds import Thresholds
 
 H = 3600
 VALID_GROUNDS = ("outside_business_scope", "outside_service_scope", "past_time_limit")
-EVENT_FIELDS = ("closed_at", "archived_at", "survey_at", "long_running_since", "rejection_informed_at")
+
+# Deadline prefixes in facts -> rule ids.
+DEADLINE_PREFIX = {"fc": "SLA-FIRST-CONTACT", "fr": "SLA-FINAL-RESULT", "pg": "SLA-PROGRESS",
+                   "pr": "SLA-PROMISED-REPLY", "sn": "SCOPE-NOTICE", "ar": "ARC-ARCHIVE"}
+# Check markers: fact key -> case field whose blankness it reports (1 = filled in).
+ACCEPTANCE_MARKS = {"a_ds": "description", "a_tr": "true_reason", "a_cd": "customer_demand",
+                    "a_pr": "promised_reply_at", "a_ic": "items_confirmed"}
+TRANSFER_MARKS = {"t_er": "event_restoration", "t_cd": "customer_demand", "t_ep": "existing_problem",
+                  "t_sm": "solution_measures"}
+FIELDS = {
+    "id": "position of the case in the evaluated list",
+    "<p>a / <p>n / <p>w": "deadline offsets (see above); p in fc fr pg pr sn ar",
+    "pgg": "longest gap between progress points minus the interval",
+    "rj, rv, rr": "rejected (1); its review recorded by now (0/1); the rejection ground as written",
+    "ac, a_*": "accepted (1); acceptance record fields filled in (0/1)",
+    "tr, t_*, t_ds": "transferred (1); four-part record fields; the department's solution (0/1)",
+    "cl, dc": "closed by now (0/1); decision recorded (0/1, closed cases)",
+    "sv, sc": "survey by now (0/1, closed cases); survey − closing in seconds (surveyed closed cases)",
+    "ds, rc, ex, al": "dissatisfied as of now (1); cause recorded; demand excessive (0/1); alternatives",
+    "ty, ts": "marked typical (1); summary written (0/1)",
+}
+
+
+# One applicable deadline of one case, beside its fact (epoch seconds; a plain tuple, built by the million):
+# (rule_id, due, warn, fulfilled or None, longest gap, interval) — the last two for progress updates only.
+Deadline = tuple
 
 
 def empty(value: Any) -> bool:
@@ -32,183 +68,106 @@ def ts(value: datetime) -> int:
     return int(value.timestamp())
 
 
-@dataclass
-class CaseView:
-    """A case as a supervisor would have seen it at `now`: later events and contacts are left out."""
+def case_fact(case: dict, now: int, th: Thresholds) -> tuple[dict, list[Deadline]] | None:
+    """The fact for one case as of `now` (epoch seconds) and its applicable deadlines, or None when the case
+    had not been received yet. Later events and contacts are left out (the as-of view).
 
-    case: dict
-    now: int
-    received: int
-    contacts: list[tuple[int, str]]  # sorted, only those at or before now
-    events: dict[str, int | None]
-    satisfaction: str | None
-
-    @property
-    def accepted(self) -> bool:
-        return self.case.get("acceptance") == "accepted"
-
-    @property
-    def rejected(self) -> bool:
-        return self.case.get("acceptance") == "rejected"
-
-    @property
-    def closed(self) -> bool:
-        return self.events["closed_at"] is not None
-
-
-def view(case: dict, now: int) -> CaseView | None:
-    """The case as of `now`, or None if it had not been received yet."""
-    received = ts(case["received_at"])
+    Written for speed (it runs once per case in bulk evaluations): blank tests and timestamps are inline."""
+    received = int(case["received_at"].timestamp())
     if received > now:
         return None
-    contacts = sorted((ts(t), k) for t, k in case.get("contacts") or () if ts(t) <= now)
-    events: dict[str, int | None] = {}
-    for name in EVENT_FIELDS:
-        value = case.get(name)
-        events[name] = ts(value) if value is not None and ts(value) <= now else None
-    satisfaction = case.get("satisfaction")
-    survey = case.get("survey_at")
-    if survey is not None and ts(survey) > now:
-        satisfaction = None  # the survey that produced it had not happened yet
-    return CaseView(case, now, received, contacts, events, satisfaction)
+    get = case.get
+    fact: dict[str, Any] = {}
+    deadlines: list[Deadline] = []
+    warn_s = round(th.warn_hours * H)
+    raw = get("contacts")
+    if raw:
+        contacts = [(int(t.timestamp()), k) for t, k in raw]
+        contacts = sorted(c for c in contacts if c[0] <= now)
+    else:
+        contacts = []
 
-
-def _deadline(fact: dict, p: str, applies: bool, due: int = 0, at: int | None = None,
-              warn: int = 0, gap: int = 0, interval: int = 0) -> None:
-    fact[f"{p}_app"] = 1 if applies else 0
-    fact[f"{p}_due"] = due
-    fact[f"{p}_warn"] = due - warn
-    fact[f"{p}_gap"] = gap
-    fact[f"{p}_int"] = interval
-    if applies and at is not None:
-        fact[f"{p}_at"] = at
-
-
-def _own(p: str, due: int, at: int | None, warn: int, gap: int = 0, interval: int = 0) -> dict[str, Any]:
-    """A fact of its own for one deadline (the deadlines ruleset): `dl` names it, the fields are generic."""
-    fact: dict[str, Any] = {"dl": p, "due": due, "warn": due - warn, "gap": gap, "int": interval}
-    if at is not None:
-        fact["at"] = at
-    return fact
-
-
-def deadline_facts(v: CaseView, th: Thresholds) -> list[dict[str, Any]]:
-    """One fact per applicable handling deadline: each then matches exactly one outcome rule, so the engine
-    decodes every fact once (a single fact for all four was decoded once per deadline it carried)."""
-    warn = int(th.warn_hours * H)
-    facts: list[dict[str, Any]] = []
-    rcv = v.received
-    first = v.contacts[0][0] if v.contacts else None
-    final = next((t for t, k in v.contacts if k == "final"), None)
-    if v.accepted:
-        facts.append(_own("fc", rcv + int(th.first_contact_hours * H), first, warn))
-        fr_due = rcv + int(th.final_result_hours * H)
-        lrs = v.events["long_running_since"]
-        if lrs is not None and lrs <= fr_due:
-            agreed = v.case.get("progress_interval_hours")
-            interval = int((agreed if agreed else th.progress_interval_hours) * H)
-            points = [lrs] + [t for t, _k in v.contacts if t > lrs and (final is None or t <= final)]
-            gap = max((b - a for a, b in zip(points, points[1:])), default=0)
-            facts.append(_own("pg", points[-1] + interval, final, warn, gap, interval))
+    def put(p: str, rule_id: str, due: int, at: int | None, gap: int = 0, interval: int = 0) -> None:
+        warn = due - warn_s
+        if at is None:
+            fact[p + "n"] = now - due
+            fact[p + "w"] = now - warn
         else:
-            facts.append(_own("fr", fr_due, final, warn))
-    promised = v.case.get("promised_reply_at")
+            fact[p + "a"] = at - due
+        deadlines.append((rule_id, due, warn, at, gap, interval))
+
+    value = get("closed_at")
+    closed_at = None if value is None else int(value.timestamp())
+    if closed_at is not None and closed_at > now:
+        closed_at = None
+    fact["cl"] = 0 if closed_at is None else 1
+    acceptance = get("acceptance")
+    if acceptance == "accepted":
+        first = contacts[0][0] if contacts else None
+        final = next((t for t, k in contacts if k == "final"), None)
+        put("fc", "SLA-FIRST-CONTACT", received + round(th.first_contact_hours * H), first)
+        fr_due = received + round(th.final_result_hours * H)
+        value = get("long_running_since")
+        lrs = None if value is None else int(value.timestamp())
+        if lrs is not None and lrs <= fr_due and lrs <= now:
+            agreed = get("progress_interval_hours")
+            interval = round((agreed if agreed else th.progress_interval_hours) * H)
+            points = [lrs] + [t for t, _k in contacts if t > lrs and (final is None or t <= final)]
+            gap = max((b - a for a, b in zip(points, points[1:])), default=0)
+            fact["pgg"] = gap - interval
+            put("pg", "SLA-PROGRESS", points[-1] + interval, final, gap, interval)
+        else:
+            put("fr", "SLA-FINAL-RESULT", fr_due, final)
+        fact["ac"] = 1
+        for key, name in ACCEPTANCE_MARKS.items():
+            value = get(name)
+            if name == "items_confirmed":
+                fact[key] = 1 if value is True else 0
+            else:
+                fact[key] = 0 if value is None or (value.__class__ is str and not value.strip()) else 1
+    promised = get("promised_reply_at")
     if promised is not None:
-        pr_due = ts(promised)
-        reply = next((t for t, _k in v.contacts if rcv < t <= pr_due), None)
-        facts.append(_own("pr", pr_due, reply, warn))
-    for fact in facts:
-        fact["now"] = v.now
-    return facts
-
-
-def scope_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
-    """Rejection checks and the notice deadline in one fact (prefixed fields `sn_*`)."""
-    reason = v.case.get("rejection_reason")
-    reviewed = v.case.get("reviewed_at")  # a supervisor's review of the rejection (7.1.2), as of now
-    fact: dict[str, Any] = {"now": v.now, "rej": 1 if v.rejected else 0,
-                            "rev": 1 if reviewed is not None and ts(reviewed) <= v.now else 0,
-                            "rej_reason": "" if empty(reason) else str(reason)}
-    due = v.received + int(th.rejection_notice_hours * H)
-    _deadline(fact, "sn", v.rejected, due, v.events["rejection_informed_at"], int(th.warn_hours * H))
-    return fact
-
-
-def _has(case: dict, name: str) -> int:
-    return 0 if empty(case.get(name)) else 1
-
-
-def records_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
-    c = v.case
-    return {
-        "ck": 1,
-        "acc": 1 if v.accepted else 0,
-        "closed": 1 if v.closed else 0,
-        "tr": _has(c, "transferred_to"),
-        "d_description": _has(c, "description"),
-        "d_true_reason": _has(c, "true_reason"),
-        "d_customer_demand": _has(c, "customer_demand"),
-        "d_promised_reply_at": 0 if c.get("promised_reply_at") is None else 1,
-        "d_items_confirmed": 1 if c.get("items_confirmed") is True else 0,
-        "d_event_restoration": _has(c, "event_restoration"),
-        "d_existing_problem": _has(c, "existing_problem"),
-        "d_solution_measures": _has(c, "solution_measures"),
-        "d_dept_solution": _has(c, "dept_solution"),
-        "d_decision": _has(c, "decision"),
-    }
-
-
-def satisfaction_facts(v: CaseView, th: Thresholds) -> dict[str, Any]:
-    c = v.case
-    survey = v.events["survey_at"]
-    return {
-        "ck": 1,
-        "closed": 1 if v.closed else 0,
-        "cl_at": v.events["closed_at"] or 0,
-        "sv": 0 if survey is None else 1,
-        "sv_at": survey or 0,
-        "dis": 1 if v.satisfaction == "dissatisfied" else 0,
-        "d_cause": _has(c, "dissatisfaction_cause"),
-        "exc": 1 if c.get("demand_excessive") is True else 0,
-        "d_alt": _has(c, "alternatives"),
-    }
-
-
-def archive_facts(v: CaseView, th: Thresholds) -> list[dict[str, Any]]:
-    """The archive deadline as a fact of its own once the case is closed; the typical-case check as a
-    check fact when the case is marked typical."""
-    facts: list[dict[str, Any]] = []
-    closed = v.events["closed_at"]
-    if closed is not None:
-        due = closed + int(th.archive_days * 24 * H)
-        fact = _own("ar", due, v.events["archived_at"], int(th.warn_hours * H))
-        fact["now"] = v.now
-        facts.append(fact)
-    if v.case.get("typical") is True:
-        facts.append({"ck": 1, "typ": 1, "d_summary": _has(v.case, "typical_summary")})
-    return facts
-
-
-BUILDERS = {
-    "deadlines": deadline_facts,
-    "scope": scope_facts,
-    "records": records_facts,
-    "satisfaction": satisfaction_facts,
-    "archive": archive_facts,
-}
-
-
-def routed(v: CaseView) -> Iterable[str]:
-    """The rulesets in which at least one rule can apply to this case (the others would only hit the
-    catch-all rule). Keeps a bulk evaluation from pushing millions of facts that cannot flag."""
-    c = v.case
-    if v.accepted or c.get("promised_reply_at") is not None:
-        yield "deadlines"
-    if v.rejected:
-        yield "scope"
-    if v.accepted or v.closed or not empty(c.get("transferred_to")):
-        yield "records"
-    if v.closed or v.satisfaction == "dissatisfied":
-        yield "satisfaction"
-    if v.closed or c.get("typical") is True:
-        yield "archive"
+        pr_due = int(promised.timestamp())
+        reply = next((t for t, _k in contacts if received < t <= pr_due), None)
+        put("pr", "SLA-PROMISED-REPLY", pr_due, reply)
+    if acceptance == "rejected":
+        reviewed = get("reviewed_at")  # a supervisor's review of the rejection (7.1.2), as of now
+        reason = get("rejection_reason")
+        informed = get("rejection_informed_at")
+        informed_s = None if informed is None else int(informed.timestamp())
+        fact["rj"] = 1
+        fact["rv"] = 1 if reviewed is not None and int(reviewed.timestamp()) <= now else 0
+        fact["rr"] = "" if empty(reason) else str(reason)
+        put("sn", "SCOPE-NOTICE", received + round(th.rejection_notice_hours * H),
+            None if informed_s is None or informed_s > now else informed_s)
+    value = get("transferred_to")
+    if not (value is None or (value.__class__ is str and not value.strip())):
+        fact["tr"] = 1
+        for key, name in TRANSFER_MARKS.items():
+            value = get(name)
+            fact[key] = 0 if value is None or (value.__class__ is str and not value.strip()) else 1
+        value = get("dept_solution")
+        fact["t_ds"] = 0 if value is None or (value.__class__ is str and not value.strip()) else 1
+    survey_at = get("survey_at")
+    survey = None if survey_at is None else int(survey_at.timestamp())
+    if survey is not None and survey > now:
+        survey = None
+    if closed_at is not None:
+        value = get("decision")
+        fact["dc"] = 0 if value is None or (value.__class__ is str and not value.strip()) else 1
+        fact["sv"] = 0 if survey is None else 1
+        if survey is not None:
+            fact["sc"] = survey - closed_at
+        archived = get("archived_at")
+        archived_s = None if archived is None else int(archived.timestamp())
+        put("ar", "ARC-ARCHIVE", closed_at + round(th.archive_days * 24 * H),
+            None if archived_s is None or archived_s > now else archived_s)
+    if get("satisfaction") == "dissatisfied" and (survey_at is None or survey is not None):
+        fact["ds"] = 1  # a survey after `now` had not produced this answer yet
+        fact["rc"] = 0 if empty(get("dissatisfaction_cause")) else 1
+        fact["ex"] = 1 if get("demand_excessive") is True else 0
+        fact["al"] = 0 if empty(get("alternatives")) else 1
+    if get("typical") is True:
+        fact["ty"] = 1
+        fact["ts"] = 0 if empty(get("typical_summary")) else 1
+    return fact, deadlines

@@ -25,6 +25,21 @@ maybe_text = st.sampled_from([None, "", " ", "有内容"])
 maybe_bool = st.sampled_from([None, True, False])
 
 
+# Threshold sets: the standard's, a stricter and a looser one, and any values an admin may save (fractions of
+# an hour, no warning lead, long intervals). Due times are whole seconds: the product rounds a threshold to
+# the nearest second (0.29 h is 1044 s, not 1043.99…), the reference adds it exactly, so they are drawn here
+# as whole seconds.
+seconds_as_hours = st.integers(min_value=60, max_value=400 * 3600).map(lambda s: s / 3600)
+hours = st.one_of(st.sampled_from([0.29, 0.5, 1.0, 12.0, 24.0, 48.0, 72.0]), seconds_as_hours)
+thresholds = st.one_of(
+    st.sampled_from([Thresholds(), Thresholds(first_contact_hours=12, final_result_hours=24, warn_hours=2),
+                     Thresholds(progress_interval_hours=24, archive_days=3, warn_hours=0)]),
+    st.builds(Thresholds, first_contact_hours=hours, final_result_hours=hours, progress_interval_hours=hours,
+              rejection_notice_hours=hours,
+              archive_days=st.integers(min_value=60, max_value=30 * 86400).map(lambda s: s / 86400),
+              warn_hours=st.one_of(st.just(0.0), st.integers(min_value=0, max_value=48 * 3600).map(lambda s: s / 3600))))
+
+
 @st.composite
 def cases(draw, i=0):
     contacts = draw(st.lists(st.tuples(offsets.map(lambda m: T0 + timedelta(minutes=m)),
@@ -70,12 +85,23 @@ def unique(batch):
     return batch
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(batch=st.lists(cases(), min_size=1, max_size=40), now_min=offsets,
-       th=st.sampled_from([Thresholds(), Thresholds(first_contact_hours=12, final_result_hours=24, warn_hours=2),
-                           Thresholds(progress_interval_hours=24, archive_days=3, warn_hours=0)]))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(cases(), min_size=1, max_size=40), now_min=offsets, th=thresholds)
 def test_engine_matches_reference_on_generated_cases(batch, now_min, th):
     batch = unique(batch)
+    now = T0 + timedelta(minutes=now_min)
+    assert engine_view(evaluate(batch, now, th)) == reference_view(batch, now, th)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(cases(), min_size=1, max_size=25), received=st.lists(offsets, min_size=25, max_size=25),
+       now_min=st.integers(min_value=-3 * 24 * 60, max_value=12 * 24 * 60), th=thresholds)
+def test_engine_matches_reference_as_of_past_instants(batch, received, now_min, th):
+    """Cases received at different times, evaluated as of instants before, between and after their
+    events (and before some were received at all)."""
+    batch = unique(batch)
+    for c, minutes in zip(batch, received):
+        c["received_at"] = T0 + timedelta(minutes=minutes)
     now = T0 + timedelta(minutes=now_min)
     assert engine_view(evaluate(batch, now, th)) == reference_view(batch, now, th)
 
@@ -117,9 +143,27 @@ def test_engine_matches_reference_on_five_thousand_cases_in_one_call():
     assert engine == reference_view(batch, now, Thresholds())
 
 
+def test_engine_matches_reference_on_many_cases_at_many_instants_and_thresholds():
+    """Volume: 30,000 cases with their own receipt times, at instants from before receipt to long after,
+    under the threshold sets below (every threshold moved)."""
+    sets = [Thresholds(), Thresholds(first_contact_hours=1.5, final_result_hours=30, progress_interval_hours=6,
+                                     rejection_notice_hours=2, archive_days=0.5, warn_hours=0),
+            Thresholds(first_contact_hours=72, final_result_hours=200, progress_interval_hours=100,
+                       rejection_notice_hours=48, archive_days=20, warn_hours=24)]
+    r = random.Random(5)
+    for k in range(6):
+        batch = random_cases(5000, 100 + k)
+        for c in batch:
+            c["received_at"] = T0 + timedelta(minutes=r.choice(EDGES) if r.random() < 0.5 else r.randint(0, 9000))
+        now = T0 + timedelta(minutes=r.choice([-60, 0, 24 * 60, 48 * 60 + 1, 5 * 24 * 60, 20 * 24 * 60]))
+        th = sets[k % len(sets)]
+        assert engine_view(evaluate(batch, now, th)) == reference_view(batch, now, th)
+
+
 def test_engine_is_correct_with_four_threads_sharing_it():
     shared = RuleEngine()
     batches = [random_cases(1500, seed) for seed in range(4)]
+    small = [random_cases(3, 50 + seed) for seed in range(4)]  # the one-case path, interleaved
     now = T0 + timedelta(days=3)
     results, errors = {}, []
 
@@ -127,6 +171,8 @@ def test_engine_is_correct_with_four_threads_sharing_it():
         try:
             for _ in range(3):  # several rounds so the threads really overlap
                 results[k] = engine_view(evaluate(batches[k], now, engine=shared))
+                for c in small[k]:
+                    assert engine_view(evaluate([c], now, engine=shared)) == reference_view([c], now, Thresholds())
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -246,3 +246,47 @@ def test_every_rule_in_the_catalogue_can_fire():
     for f in evaluate([c1, c2, c3], T0 + 400 * H):
         fired.add(f.rule_id)
     assert fired == {r.id for r in RULES}
+
+
+def _fnv1a32(text: str) -> int:
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def test_fact_ids_within_a_batch_never_share_durables_32_bit_hash():
+    """durable-rules takes two facts of one session with the same FNV-1a hash of their id for one and the
+    same fact (the second is then ignored: a flag would be lost). A fact's id is its position in the batch,
+    the sentinel's one past the end, so these few thousand texts are all there is to check."""
+    from rules.engine import BATCH
+
+    hashes = {_fnv1a32(str(k)) for k in range(BATCH + 1)}
+    assert len(hashes) == BATCH + 1
+
+
+def test_a_batch_where_nothing_flags_is_accepted_and_the_engine_stays_usable():
+    """Most cases raise nothing; a batch of only those must pass (durable-rules itself rejects a fact that
+    matches no rule, and crashed when such a session was deleted) and leave the engine working."""
+    from rules.engine import RuleEngine
+
+    engine = RuleEngine()
+    quiet = {"cl": 0, "ac": 1, "a_ds": 1, "a_tr": 1, "a_cd": 1, "a_pr": 1, "a_ic": 1, "fca": -5}
+    for _ in range(1200):  # more sessions than durable-rules keeps alive at once
+        assert engine.run([dict(quiet)]) == []
+    assert set(engine.run([dict(quiet), dict(quiet, a_ds=0), dict(quiet, fca=1)])) == {
+        (1, "REC-ACCEPTANCE", "breached"), (2, "SLA-FIRST-CONTACT", "late")}
+
+
+def test_findings_across_batch_boundaries_keep_their_cases():
+    """More facts than one batch: every firing is mapped back to its own case."""
+    from rules.engine import BATCH
+
+    now = T0 + 100 * H
+    cases = [case(case_no=f"B{i:05d}", description=None if i % 7 == 0 else "x",
+                  contacts=[(T0 + (30 if i % 5 == 0 else 1) * H, "first")]) for i in range(BATCH + 300)]
+    flagged = {(f.case_no, f.rule_id) for f in evaluate(cases, now) if f.status}
+    expected = {(c["case_no"], rule) for c in cases for rule, (outcome, _due) in reference(c, now).items()
+                if outcome in ("late", "missed", "at_risk", "breached", "review")}
+    assert flagged == expected
+    assert ("B00000", "REC-ACCEPTANCE") in flagged and ("B05005", "SLA-FIRST-CONTACT") in flagged
