@@ -7,7 +7,11 @@
 2. export those cases and contacts to CSV files (not timed);
 3. import the two CSV files into an empty database (what `manage.py import` does: read, check every cell,
    store, re-evaluate the imported cases, in one transaction);
-4. import them again (every row already there: the idempotent path a scheduler runs every few minutes).
+4. the bare floor: the very rows that import stored (cases, contacts, obligations, deadline episodes, hourly
+   counts, teams, handlers), read back as tuples and inserted with plain sqlite3 `executemany` into an
+   empty database with the same schema, indexes and settings, in one transaction — what writing them costs with no
+   reading, checking or evaluating at all; the import's speed is printed as a share of it;
+5. import them again (every row already there: the idempotent path a scheduler runs every few minutes).
 Each step runs in a fresh process so that its peak memory is its own.
 """
 from __future__ import annotations
@@ -63,10 +67,50 @@ def step(name: str, args: argparse.Namespace, workdir: Path) -> None:
 
         upgrade(import_db)
         label = "import" if name == "import" else "re-import of the same files (all rows known)"
-        with timed(f"{label}: {args.cases:,} cases + contacts", args.cases, "case rows"):
+        with timed(f"{label}: {args.cases:,} cases + contacts", args.cases, "case rows") as box:
             report = import_files(workdir / "cases.csv", workdir / "contacts.csv", url=import_db)
         assert report.ok, report.problems[:3]
         print(f"  {report.summary()}")
+        if name == "import":
+            (workdir / "import.seconds").write_text(str(box["seconds"]))
+    elif name == "floor":
+        floor(args, workdir)
+
+
+FLOOR_TABLES = ("teams", "handlers", "cases", "contacts", "obligations", "deadline_episodes", "deadline_hours")
+
+
+def floor(args: argparse.Namespace, workdir: Path) -> None:
+    import sqlite3
+    import time
+
+    source = sqlite3.connect(workdir / "import.sqlite3")
+    schema = [sql for (sql,) in source.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type = 'index'")]
+    data = {t: source.execute(f'SELECT * FROM "{t}"').fetchall() for t in FLOOR_TABLES}
+    source.close()
+    target_path = workdir / "floor.sqlite3"
+    target = sqlite3.connect(target_path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):  # as db/session.py sets them
+        target.execute(f"PRAGMA {pragma}")
+    for sql in schema:
+        target.execute(sql)
+    total_rows = sum(len(rows) for rows in data.values())
+    start = time.perf_counter()
+    target.execute("BEGIN")
+    for table, rows in data.items():
+        if rows:
+            marks = ", ".join("?" * len(rows[0]))
+            target.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
+    target.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    target.close()
+    print(f"bare sqlite3 floor: the same {total_rows:,} rows ("
+          + ", ".join(f"{t} {len(r):,}" for t, r in data.items() if r)
+          + f") in one transaction: {seconds:.2f} s, {args.cases / seconds:,.0f} cases/s")
+    imported = float((workdir / "import.seconds").read_text())
+    print(f"import runs at {100 * seconds / imported:.0f} % of the bare floor's speed "
+          f"({imported:.2f} s against {seconds:.2f} s)", flush=True)
 
 
 def main() -> None:
@@ -79,7 +123,7 @@ def main() -> None:
         step(args.step, args, Path(args.workdir))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("seed", "export", "import", "reimport"):
+        for name in ("seed", "export", "import", "floor", "reimport"):
             subprocess.run([sys.executable, __file__, "--cases", str(args.cases), "--step", name, "--workdir", tmp],
                            check=True)
 

@@ -77,7 +77,7 @@ def _count_breached(session: Session, conds: list, start: datetime, stop: dateti
 
 def _actionable(now: datetime):
     """Someone can still act: an open deadline past its warning time. Deadlines missed on cases that were
-    already closed are stored as breached (db.obligations._state), so `open` means actionable, apart from
+    already closed are stored as breached (db.obligations._rows), so `open` means actionable, apart from
     a case closed after its last evaluation with a later `closed_at` (filtered here)."""
     return and_(Obligation.state == OPEN, Obligation.warn_at <= now,
                 or_(Obligation.case_closed_at.is_(None), Obligation.case_closed_at > now,

@@ -24,9 +24,10 @@ from db.bulk import insert_rows
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
-from db.obligations import reevaluate
+from db.obligations import attach_ids, evaluation_input, known_case_numbers, reevaluate, store, thresholds
 from db.session import refresh_statistics, session_scope
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
+from rules.evaluate import start_evaluation
 
 Progress = Callable[[str, float], None]  # (stage, fraction done)
 CHUNK = 5000
@@ -169,6 +170,61 @@ def received_at_of(session: Session, case_nos: set[str]) -> dict[str, datetime]:
     return out
 
 
+@dataclass
+class Written:
+    cases_added: int = 0
+    cases_updated: int = 0
+    contacts_added: int = 0
+    contacts_unchanged: int = 0
+    touched: set[int] = field(default_factory=set)
+
+
+def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], present: Sequence[str],
+                       contact_rows: list[dict[str, Any]], now: datetime | None,
+                       progress: Callable[[float], None] | None = None) -> Written:
+    """Store checked case and contact rows and re-evaluate every case they changed, in the caller's
+    transaction.
+
+    Cases that are new to the database are evaluated from the rows in memory — all they are is in this
+    import — and the evaluation runs in worker processes while the rows are written. Known cases that
+    changed are evaluated from the database after the write (their other columns and contacts are there).
+    """
+    now = now or datetime.now(timezone.utc)
+    step = progress or (lambda frac: None)
+    th = thresholds(session)
+    known = known_case_numbers(session, [r["case_no"] for r in case_rows])
+    fresh = [r for r in case_rows if r["case_no"] not in known]
+    cases = evaluation_input(fresh, present, contact_rows)
+    pending = start_evaluation(cases, now, th, with_spans=True) if cases else None
+    try:
+        out = Written()
+        ids: dict[str, int] = {}
+        if case_rows:
+            ids, out.cases_added, out.cases_updated, changed = store_cases(session, case_rows, present)
+            out.touched.update(changed)
+        step(0.3)
+        if contact_rows:
+            need = {r["case_no"] for r in contact_rows} - set(ids)
+            for chunk in _chunks(sorted(need)):
+                ids.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
+            out.contacts_added, out.contacts_unchanged, changed = store_contacts(session, contact_rows, ids)
+            out.touched.update(changed)
+        step(0.5)
+        sync_imported(session, sorted(out.touched), now)
+        fresh_ids = {ids[r["case_no"]] for r in fresh}
+        if pending is not None:
+            attach_ids(session, cases)
+            store(session, cases, pending.result(), now, th, fresh=True)
+            pending = None
+        step(0.8)
+        reevaluate(session, sorted(out.touched - fresh_ids), now, th)
+        step(1.0)
+        return out
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
 class _RejectsUnwritable(Exception):
     pass
 
@@ -254,22 +310,15 @@ def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, cont
             session.rollback()
             return report
         step("write", 0.4)
-        touched: set[int] = set()
-        ids: dict[str, int] = {}
-        if cases_parsed is not None and cases_parsed.rows:
-            present = list(tables["cases"].frame.columns)
-            ids, report.cases_added, report.cases_updated, changed_cases = store_cases(session, cases_parsed.rows, present)
-            report.cases_unchanged = len(cases_parsed.rows) - report.cases_added - report.cases_updated
-            touched.update(changed_cases)
-        if contacts_parsed is not None and contacts_parsed.rows:
-            need = {r["case_no"] for r in contacts_parsed.rows} - set(ids)
-            for chunk in _chunks(sorted(need)):
-                ids.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
-            report.contacts_added, report.contacts_unchanged, changed = store_contacts(session, contacts_parsed.rows, ids)
-            touched.update(changed)
-        step("evaluate", 0.7)
-        sync_imported(session, sorted(touched), now)
-        reevaluate(session, sorted(touched), now)
+        present = list(tables["cases"].frame.columns) if "cases" in tables else []
+        written = write_and_evaluate(session, cases_parsed.rows if cases_parsed is not None else [], present,
+                                     contacts_parsed.rows if contacts_parsed is not None else [], now,
+                                     lambda frac: step("evaluate", 0.4 + 0.5 * frac))
+        report.cases_added, report.cases_updated = written.cases_added, written.cases_updated
+        report.cases_unchanged = len(cases_parsed.rows) - written.cases_added - written.cases_updated \
+            if cases_parsed is not None else 0
+        report.contacts_added, report.contacts_unchanged = written.contacts_added, written.contacts_unchanged
+        touched = written.touched
         if len(touched) >= BULK_ANALYZE:
             refresh_statistics(session)
         record(session, actor, "import", "cases",

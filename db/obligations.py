@@ -17,12 +17,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.bulk import insert_rows
+from db.bulk import insert_tuples
 from db.session import refresh_statistics
 from db.models import Case, Contact, DeadlineEpisode, DeadlineHour, Obligation, RejectionReview, Setting
-from rules.catalogue import RULES_VERSION
-from rules.episodes import episodes
-from rules.evaluate import Finding, bulk_chunk, evaluate, evaluate_parallel
+from rules.catalogue import BY_ID, RULES_VERSION, STORED_STATE
+from rules.evaluate import (NONE, OUTCOMES, RULE_CODE, RULE_IDS, Outcomes, Spans, bulk_chunk, evaluate_outcomes,
+                            evaluate_parallel_outcomes)
 from rules.thresholds import DEFAULT, Thresholds
 
 RULE_FIELDS = (
@@ -83,6 +83,44 @@ def load_cases(session: Session, case_ids: Sequence[int] | None = None,
     return out
 
 
+def known_case_numbers(session: Session, case_nos: Sequence[str]) -> set[str]:
+    """Which of these case numbers the database already holds."""
+    out: set[str] = set()
+    for chunk in _chunks(sorted(set(case_nos))):
+        out.update(session.scalars(select(Case.case_no).where(Case.case_no.in_(chunk))))
+    return out
+
+
+def evaluation_input(case_rows: Sequence[dict], present: Sequence[str], contact_rows: Sequence[dict]) -> list[dict]:
+    """Cases new to the database as rules/ takes them, straight from checked import rows: the rule fields
+    (a column the file does not have is None, as it will be stored), category and channel, and their
+    contacts from the contact rows (a repeated contact once, as it will be stored). No review exists for a
+    new case."""
+    columns = set(present) | {"case_no"}
+    by_case: dict[str, dict[tuple, None]] = defaultdict(dict)
+    for r in contact_rows:
+        by_case[r["case_no"]][(r["contact_at"], r["kind"])] = None
+    out = []
+    for r in case_rows:
+        d = {name: r.get(name) if name in columns else None for name in RULE_FIELDS}
+        d["category"] = r.get("category") if "category" in columns else None
+        d["channel"] = r.get("channel") if "channel" in columns else None
+        d["contacts"] = list(by_case.get(r["case_no"], ()))
+        d["reviewed_at"] = None
+        out.append(d)
+    return out
+
+
+def attach_ids(session: Session, cases: list[dict]) -> None:
+    """Give cases built by `evaluation_input` their stored id, team and handler (after they are written)."""
+    by_no = {c["case_no"]: c for c in cases}
+    for chunk in _chunks(list(by_no)):
+        q = select(Case.case_no, Case.id, Case.team_id, Case.handler_id).where(Case.case_no.in_(chunk))
+        for case_no, case_id, team_id, handler_id in session.execute(q):
+            c = by_no[case_no]
+            c["id"], c["team_id"], c["handler_id"] = case_id, team_id, handler_id
+
+
 def _reviews(session: Session, ids: Sequence[int] | None) -> dict[int, datetime]:
     """When each rejected case's review was recorded (SCOPE-REJECTED is fulfilled from then on)."""
     q = select(RejectionReview.case_id, RejectionReview.reviewed_at)
@@ -91,29 +129,51 @@ def _reviews(session: Session, ids: Sequence[int] | None) -> dict[int, datetime]
     return dict(session.execute(q).all())
 
 
-def _state(f: Finding, case: dict, evaluated_at: datetime) -> str:
-    """How the finding is stored. A deadline already missed on a case that was closed when evaluated can
-    only change if the case's data changes, which re-evaluates it: store it as breached for good, so that
-    the board's "open" obligations are only those someone can still act on."""
-    state = f.state
-    if (state == "open" and f.due_at is not None and f.due_at < evaluated_at and f.rule_id != "ARC-ARCHIVE"
-            and case["closed_at"] is not None and case["closed_at"] <= evaluated_at):
-        return "breached"
-    return state
+# Per outcome and rule code (rules/evaluate.py): how an outcome is stored, and the rule's clause.
+_STORED = [STORED_STATE[o] for o in OUTCOMES]
+_CLAUSE = [BY_ID[r].clause for r in RULE_IDS]
+_ARCHIVE = RULE_CODE["ARC-ARCHIVE"]
 
 
-def _rows(findings: Sequence[Finding], by_no: dict[str, dict], evaluated_at: datetime, key: str) -> list[dict]:
+OBLIGATION_COLUMNS = ("case_id", "rule_id", "clause", "state", "due_at", "warn_at", "fulfilled_at", "detail",
+                      "evidence", "rules_version", "evaluated_at", "team_id", "handler_id", "category", "channel",
+                      "case_closed_at")
+EPISODE_COLUMNS = ("case_id", "rule_id", "active_from", "due_at", "warn_at", "pending_until", "open_until",
+                   "team_id", "handler_id", "category", "channel")
+_TIMES = frozenset({"due_at", "warn_at", "fulfilled_at", "active_from", "pending_until", "open_until"})
+
+
+def _rows(cases: Sequence[dict], outcomes: Outcomes, evaluated_at: datetime, key: str) -> list[tuple]:
+    """Obligation rows (OBLIGATION_COLUMNS; due, warn and fulfilled in epoch seconds) from an evaluation's
+    columns. A deadline already missed on a case that was closed when evaluated can only change if the
+    case's data changes, which re-evaluates it: it is stored as breached for good, so that the board's
+    "open" obligations are only those someone can still act on."""
     out = []
-    for f in findings:
-        c = by_no[f.case_no]
-        out.append({
-            "case_id": c["id"], "rule_id": f.rule_id, "clause": f.clause, "state": _state(f, c, evaluated_at),
-            "due_at": f.due_at, "warn_at": f.warn_at, "fulfilled_at": f.fulfilled_at,
-            "detail": f.outcome, "evidence": json.dumps(f.evidence, ensure_ascii=False) if f.evidence else None,
-            "rules_version": key, "evaluated_at": evaluated_at,
-            "team_id": c["team_id"], "handler_id": c["handler_id"], "category": c["category"],
-            "channel": c["channel"], "case_closed_at": c["closed_at"],
-        })
+    evaluated_s = int(evaluated_at.timestamp())
+    evidence = outcomes.evidence
+    closed_by = [c["closed_at"] is not None and c["closed_at"] <= evaluated_at for c in cases]
+    for k, (pos, rule, outcome, due, warn, at) in enumerate(
+            zip(outcomes.pos, outcomes.rule, outcomes.outcome, outcomes.due, outcomes.warn, outcomes.at)):
+        c = cases[pos]
+        state = _STORED[outcome]
+        if state == "open" and due != NONE and due < evaluated_s and rule != _ARCHIVE and closed_by[pos]:
+            state = "breached"
+        ev = evidence.get(k)
+        out.append((c["id"], RULE_IDS[rule], _CLAUSE[rule], state, None if due == NONE else due,
+                    None if warn == NONE else warn, None if at == NONE else at, OUTCOMES[outcome],
+                    json.dumps(ev, ensure_ascii=False) if ev else None, key, evaluated_at,
+                    c["team_id"], c["handler_id"], c["category"], c["channel"], c["closed_at"]))
+    return out
+
+
+def _episode_rows(cases: Sequence[dict], spans: Spans) -> list[tuple]:
+    """Deadline-episode rows (EPISODE_COLUMNS, instants in epoch seconds) for the board's replay."""
+    out = []
+    for pos, rule, start, due, warn, pending, until in zip(spans.pos, spans.rule, spans.active_from, spans.due,
+                                                            spans.warn, spans.pending_until, spans.open_until):
+        c = cases[pos]
+        out.append((c["id"], RULE_IDS[rule], start, due, warn, pending, until, c["team_id"], c["handler_id"],
+                    c["category"], c["channel"]))
     return out
 
 
@@ -142,40 +202,32 @@ def _update_hours(session: Session, before: Counter, after: Counter) -> None:
         session.execute(gone, [{f"k_{k}": v for k, v in row.items()} for row in emptied])
 
 
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "not yet" in the episodes' range conditions
+def store_episodes(session: Session, cases: Sequence[dict], th: Thresholds) -> None:
+    """Insert the deadline episodes of these cases (dicts from `load_cases`)."""
+    spans = Spans()
+    for i, case in enumerate(cases):
+        spans.add(i, case, th)
+    insert_tuples(session, DeadlineEpisode.__table__, EPISODE_COLUMNS, _episode_rows(cases, spans), _TIMES)
 
 
-def episode_rows(cases: Sequence[dict], th: Thresholds) -> list[dict]:
-    """The deadline episodes of these cases as rows (the board's replay of past instants reads them)."""
-    out = []
-    for c in cases:
-        closed = c["closed_at"] or FAR_FUTURE
-        for e in episodes(c, th):
-            pending = min(e.fulfilled_at or FAR_FUTURE, e.active_until or FAR_FUTURE)
-            out.append({"case_id": c["id"], "rule_id": e.rule_id, "active_from": e.active_from, "due_at": e.due_at,
-                        "warn_at": e.warn_at, "pending_until": pending,
-                        "open_until": pending if e.rule_id == "ARC-ARCHIVE" else min(pending, closed),
-                        "team_id": c["team_id"], "handler_id": c["handler_id"], "category": c["category"],
-                        "channel": c["channel"]})
-    return out
-
-
-def store(session: Session, cases: Sequence[dict], findings: Sequence[Finding], evaluated_at: datetime,
-          th: Thresholds) -> int:
-    by_no = {c["case_no"]: c for c in cases}
+def store(session: Session, cases: Sequence[dict], outcomes: Outcomes, evaluated_at: datetime,
+          th: Thresholds, fresh: bool = False) -> int:
+    """Replace the stored obligations (and deadline episodes, and hourly counts) of these cases with an
+    evaluation of them (`outcomes` from `evaluate_outcomes(cases, ...)`). `fresh`: the cases were inserted
+    in this transaction, so there is nothing of theirs to replace."""
     before: Counter = Counter()
-    for chunk in _chunks([c["id"] for c in cases]):
+    for chunk in ([] if fresh else _chunks([c["id"] for c in cases])):
         old = session.execute(select(Obligation.due_at, Obligation.rule_id, Obligation.state, Obligation.team_id,
                                      Obligation.category, Obligation.channel)
                               .where(Obligation.case_id.in_(chunk), Obligation.due_at.is_not(None)))
         before.update(_hour_key(*r) for r in old)
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
         session.execute(delete(DeadlineEpisode).where(DeadlineEpisode.case_id.in_(chunk)))
-    rows = _rows(findings, by_no, evaluated_at, f"{RULES_VERSION}/{th.key()}")
-    insert_rows(session, Obligation.__table__, rows)
-    insert_rows(session, DeadlineEpisode.__table__, episode_rows(cases, th))
-    after = Counter(_hour_key(r["due_at"], r["rule_id"], r["state"], r["team_id"], r["category"], r["channel"])
-                    for r in rows if r["due_at"] is not None)
+    rows = _rows(cases, outcomes, evaluated_at, f"{RULES_VERSION}/{th.key()}")
+    insert_tuples(session, Obligation.__table__, OBLIGATION_COLUMNS, rows, _TIMES)
+    insert_tuples(session, DeadlineEpisode.__table__, EPISODE_COLUMNS, _episode_rows(cases, outcomes.spans), _TIMES)
+    # hourly counts by due hour, rule, state, team, category, channel
+    after = Counter((r[4] // 3600, r[1], r[3], r[11] or 0, r[13] or "", r[14] or "") for r in rows if r[4] is not None)
     _update_hours(session, before, after)
     return len(rows)
 
@@ -188,8 +240,13 @@ def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None =
     now = now or datetime.now(timezone.utc)
     th = th or thresholds(session)
     cases = load_cases(session, case_ids)
-    findings = evaluate_parallel(cases, now, th) if len(cases) > bulk_chunk() else evaluate(cases, now, th)
-    return store(session, cases, findings, now, th)
+    return store(session, cases, _evaluate(cases, now, th), now, th)
+
+
+def _evaluate(cases: Sequence[dict], now: datetime, th: Thresholds, workers: int | None = None) -> Outcomes:
+    if len(cases) > bulk_chunk():
+        return evaluate_parallel_outcomes(cases, now, th, workers=workers, with_spans=True)
+    return evaluate_outcomes(cases, now, th, with_spans=True)
 
 
 def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds | None = None,
@@ -203,8 +260,7 @@ def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds
         progress(0, total)
     for ids in _chunks(all_ids, batch):
         cases = load_cases(session, ids)
-        findings = evaluate_parallel(cases, now, th, workers=workers) if len(cases) > bulk_chunk() else evaluate(cases, now, th)
-        stored += store(session, cases, findings, now, th)
+        stored += store(session, cases, _evaluate(cases, now, th, workers), now, th)
         done += len(ids)
         if progress:
             progress(done, total)

@@ -14,11 +14,9 @@ from typing import Any
 
 from faker import Faker
 
-from db.importer import store_cases, store_contacts
+from db.importer import write_and_evaluate
 from db.locks import exclusive
-from db.library import sync_imported
-from db.obligations import reevaluate_all
-from db.session import session_scope
+from db.session import refresh_statistics, session_scope
 from domain.vocab import CASE_COLUMNS
 
 UTC = timezone.utc
@@ -275,8 +273,8 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
     cases, contacts = generate(n, seed_value, now)
     with session_scope(url) as session:
         exclusive(session, "import")
-        ids, _added, _updated, _changed = store_cases(session, cases, list(CASE_COLUMNS))
-        added, _same, _changed = store_contacts(session, contacts, ids)
-        sync_imported(session, sorted(ids.values()), now)
-        reevaluate_all(session, now, progress=progress)
-    return len(cases), added
+        total = len(cases)
+        written = write_and_evaluate(session, cases, list(CASE_COLUMNS), contacts, now,
+                                     (lambda frac: progress(int(frac * total), total)) if progress else None)
+        refresh_statistics(session)
+    return len(cases), written.contacts_added

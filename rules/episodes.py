@@ -47,19 +47,29 @@ def _dt(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-def _episode(rule_id: str, start: int, until: int | None, due: int, warn_s: int, done: int | None) -> Episode | None:
+# An episode in epoch seconds: (rule_id, active_from, active_until or None, due, warn, fulfilled or None).
+Span = tuple
+
+
+def _episode(rule_id: str, start: int, until: int | None, due: int, warn_s: int, done: int | None) -> Span | None:
     if until is not None and until <= start:
         return None  # an empty stretch (two events at the same second, or a declaration before receipt)
-    return Episode(rule_id, _dt(start), None if until is None else _dt(until), _dt(due), _dt(due - warn_s),
-                   None if done is None else _dt(done))
+    return (rule_id, start, until, due, due - warn_s, done)
 
 
 def episodes(case: dict[str, Any], th: Thresholds) -> list[Episode]:
     """Every deadline episode of one case (a dict as rules/ takes it: interchange fields and contacts)."""
+    return [Episode(rule_id, _dt(start), None if until is None else _dt(until), _dt(due), _dt(warn),
+                    None if done is None else _dt(done))
+            for rule_id, start, until, due, warn, done in spans(case, th)]
+
+
+def spans(case: dict[str, Any], th: Thresholds) -> list[Span]:
+    """The same episodes as epoch-second tuples (bulk evaluations compute them by the million)."""
     rcv = _ts(case["received_at"])
     warn_s = round(th.warn_hours * H)
     contacts = sorted((_ts(t), k) for t, k in case.get("contacts") or ())
-    out: list[Episode | None] = []
+    out: list[Span | None] = []
     if case.get("acceptance") == "accepted":
         first = contacts[0][0] if contacts else None
         final = next((t for t, k in contacts if k == "final"), None)
@@ -90,13 +100,13 @@ def episodes(case: dict[str, Any], th: Thresholds) -> list[Episode]:
 
 
 def _progress(case: dict[str, Any], th: Thresholds, start: int, lrs: int, contacts: list[tuple[int, str]],
-              final: int | None, warn_s: int) -> list[Episode | None]:
+              final: int | None, warn_s: int) -> list[Span | None]:
     """One episode per stretch between progress points (the declaration, then every contact after it up to
     the final result), while no gap so far exceeded the interval."""
     agreed = case.get("progress_interval_hours")
     interval = round((agreed if agreed else th.progress_interval_hours) * H)
     points = [lrs] + [t for t, _k in contacts if t > lrs and (final is None or t <= final)]
-    out: list[Episode | None] = []
+    out: list[Span | None] = []
     for i, point in enumerate(points):
         if final is not None and point >= final:
             break  # from the final result on, the deadline is fulfilled

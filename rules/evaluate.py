@@ -17,6 +17,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 from rules.catalogue import BY_ID, FLAG_STATUS, SEVERITY, STORED_STATE
 from rules.engine import RuleEngine, shared_engine
+from rules.episodes import spans
 from rules.facts import ACCEPTANCE_MARKS, TRANSFER_MARKS, Deadline, case_fact
 from rules.thresholds import DEFAULT, Thresholds
 
@@ -101,6 +102,41 @@ OUTCOME_CODE = {outcome: k for k, outcome in enumerate(OUTCOMES)}
 NONE = -(2 ** 63)  # "no time" in the time columns
 
 
+FAR = 253370764800  # 9999-01-01 UTC: "not yet" in the episodes' range conditions
+
+
+class Spans:
+    """Deadline episodes in columns (see `Outcomes.spans`)."""
+
+    __slots__ = ("pos", "rule", "active_from", "due", "warn", "pending_until", "open_until")
+
+    def __init__(self) -> None:
+        self.pos = array("l")
+        self.rule = array("B")
+        for name in self.__slots__[2:]:
+            setattr(self, name, array("q"))
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def add(self, pos: int, case: dict, thresholds: Thresholds) -> None:
+        """The episodes of one case. Pending until it is fulfilled or the episode ends; open (someone can
+        still act) until then or until the case closes, except the archive deadline, which starts there."""
+        closed_at = case.get("closed_at")
+        closed = FAR if closed_at is None else int(closed_at.timestamp())
+        archive = RULE_CODE["ARC-ARCHIVE"]
+        for rule_id, start, until, due, warn, done in spans(case, thresholds):
+            pending = min(FAR if done is None else done, FAR if until is None else until)
+            code = RULE_CODE[rule_id]
+            self.pos.append(pos)
+            self.rule.append(code)
+            self.active_from.append(start)
+            self.due.append(due)
+            self.warn.append(warn)
+            self.pending_until.append(pending)
+            self.open_until.append(pending if code == archive else min(pending, closed))
+
+
 class Outcomes:
     """Every finding of an evaluation in columns: the position of its case in the evaluated list, rule and
     outcome codes, due / warn / fulfilled epoch seconds (`NONE` for none) and, for the few that have it,
@@ -108,7 +144,8 @@ class Outcomes:
     half a million finding objects took seconds to send and rebuild) and stores them without building a
     `Finding` per row. Rows are in case order; within a case, deadlines first."""
 
-    __slots__ = ("pos", "rule", "outcome", "due", "warn", "at", "evidence")
+    __slots__ = ("pos", "rule", "outcome", "due", "warn", "at", "evidence", "spans")
+    COLUMNS = ("pos", "rule", "outcome", "due", "warn", "at")
 
     def __init__(self) -> None:
         self.pos = array("l")
@@ -118,15 +155,20 @@ class Outcomes:
         self.warn = array("q")
         self.at = array("q")
         self.evidence: dict[int, dict[str, Any]] = {}
+        # The deadline episodes (rules/episodes.py) when asked for, for the replay table: per episode the
+        # case position, rule code, active from, due, warn, pending until, open until (FAR: not yet).
+        self.spans = Spans()
 
     def __len__(self) -> int:
         return len(self.pos)
 
     def extend(self, other: "Outcomes") -> None:
         base = len(self.pos)
-        for name in ("pos", "rule", "outcome", "due", "warn", "at"):
+        for name in self.COLUMNS:
             getattr(self, name).extend(getattr(other, name))
         self.evidence.update({base + k: v for k, v in other.evidence.items()})
+        for name in Spans.__slots__:
+            getattr(self.spans, name).extend(getattr(other.spans, name))
 
     def findings(self, cases: Sequence[dict]) -> list[Finding]:
         """As `Finding`s, sorted by case number then rule id."""
@@ -154,11 +196,16 @@ def evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFA
 
 
 def evaluate_outcomes(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
-                      engine: RuleEngine | None = None, offset: int = 0) -> Outcomes:
-    """The same findings in columns (`Outcomes`); case positions are counted from `offset`."""
+                      engine: RuleEngine | None = None, offset: int = 0, with_spans: bool = False) -> Outcomes:
+    """The same findings in columns (`Outcomes`); case positions are counted from `offset`. `with_spans`:
+    also every deadline episode of every case (not as of `now`: the whole history there is)."""
     engine = engine or shared_engine()
     with _paused_gc(len(cases)):
-        return _evaluate(cases, now, thresholds, engine, offset)
+        out = _evaluate(cases, now, thresholds, engine, offset)
+        if with_spans:
+            for i, case in enumerate(cases):
+                out.spans.add(offset + i, case, thresholds)
+        return out
 
 
 def _evaluate(cases: Sequence[dict], now: datetime, thresholds: Thresholds, engine: RuleEngine,
@@ -230,11 +277,12 @@ def flags(findings: Sequence[Finding]) -> list[Finding]:
 _SHARED_CASES: Sequence[dict] = ()
 
 
-def _worker(args: tuple[int, int, datetime, Thresholds]) -> Outcomes:
+def _worker(args: tuple[int, int, datetime, Thresholds, bool]) -> Outcomes:
     """Runs in a forked worker: the cases are inherited from the parent (not pickled), and the outcomes go
     back as flat arrays (cheap to pickle)."""
-    start, stop, now, thresholds = args
-    return evaluate_outcomes(_SHARED_CASES[start:stop], now, thresholds, _process_engine(), offset=start)
+    start, stop, now, thresholds, with_spans = args
+    return evaluate_outcomes(_SHARED_CASES[start:stop], now, thresholds, _process_engine(), offset=start,
+                             with_spans=with_spans)
 
 
 def _worker_start(parent: int) -> None:
@@ -294,24 +342,65 @@ def evaluate_parallel(cases: Sequence[dict], now: datetime, thresholds: Threshol
 
 
 def evaluate_parallel_outcomes(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
-                               workers: int | None = None, chunk: int | None = None) -> Outcomes:
+                               workers: int | None = None, chunk: int | None = None,
+                               with_spans: bool = False) -> Outcomes:
     """`evaluate_outcomes` spread over forked worker processes, for more cases than one chunk."""
-    global _SHARED_CASES
-    workers = workers or min(os.cpu_count() or 1, 4)
-    chunk = chunk or bulk_chunk()
-    if workers <= 1 or len(cases) <= chunk:
-        return evaluate_outcomes(cases, now, thresholds)
-    import multiprocessing
+    return start_evaluation(cases, now, thresholds, workers, chunk, with_spans).result()
 
-    _SHARED_CASES = cases
-    try:
-        parts = [(i, min(i + chunk, len(cases)), now, thresholds) for i in range(0, len(cases), chunk)]
-        ctx = multiprocessing.get_context("fork")
-        out = Outcomes()
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start,
-                                 initargs=(os.getpid(),)) as pool:
-            for part in pool.map(_worker, parts):
-                out.extend(part)
-    finally:
+
+class PendingEvaluation:
+    """An evaluation running in forked worker processes while the caller does something else (an import
+    writes the cases and contacts meanwhile); `result()` waits for it. Small evaluations (one chunk or
+    less) run in this process when `result()` is called."""
+
+    def __init__(self, cases: Sequence[dict], now: datetime, thresholds: Thresholds, workers: int | None,
+                 chunk: int | None, with_spans: bool = False) -> None:
+        global _SHARED_CASES
+        self._cases, self._now, self._thresholds, self._spans = cases, now, thresholds, with_spans
+        workers = workers or min(os.cpu_count() or 1, 4)
+        chunk = chunk or bulk_chunk()
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list = []
+        if workers <= 1 or len(cases) <= chunk:
+            return
+        import multiprocessing
+
+        if _SHARED_CASES:
+            raise RuntimeError("one bulk evaluation at a time per process")
+        _SHARED_CASES = cases  # inherited by the workers when they are forked (on the first submit)
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_start, initargs=(os.getpid(),))
+            self._futures = [self._pool.submit(_worker, (i, min(i + chunk, len(cases)), now, thresholds, with_spans))
+                             for i in range(0, len(cases), chunk)]
+        except BaseException:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        global _SHARED_CASES
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         _SHARED_CASES = ()
-    return out
+
+    def result(self) -> Outcomes:
+        if self._pool is None:
+            return evaluate_outcomes(self._cases, self._now, self._thresholds, with_spans=self._spans)
+        try:
+            out = Outcomes()
+            for future in self._futures:
+                out.extend(future.result())
+            return out
+        finally:
+            self._close()
+
+    def cancel(self) -> None:
+        self._close()
+
+
+def start_evaluation(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
+                     workers: int | None = None, chunk: int | None = None,
+                     with_spans: bool = False) -> PendingEvaluation:
+    """Start evaluating in the background (see `PendingEvaluation`)."""
+    return PendingEvaluation(cases, now, thresholds, workers, chunk, with_spans)

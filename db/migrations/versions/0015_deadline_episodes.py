@@ -40,15 +40,14 @@ def upgrade() -> None:
     # Fill from the cases already stored, with the thresholds in force (in chunks: a million cases fit).
     from sqlalchemy.orm import Session
 
-    from db.bulk import insert_rows
-    from db.obligations import episode_rows, load_cases, thresholds
+    from db.obligations import load_cases, store_episodes, thresholds
 
     session = Session(bind=op.get_bind())
     th = thresholds(session)
     ids = [r[0] for r in session.execute(sa.text("SELECT id FROM cases ORDER BY id"))]
     for start in range(0, len(ids), 20000):
         cases = load_cases(session, ids[start:start + 20000])
-        insert_rows(session, db.models.DeadlineEpisode.__table__, episode_rows(cases, th))
+        store_episodes(session, cases, th)
     session.flush()
     op.create_index("ix_deadline_episodes_case", "deadline_episodes", ["case_id"])
     op.create_index("ix_deadline_episodes_late", "deadline_episodes", list(LATE),
