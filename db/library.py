@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from db.audit import record
 from db.board import sql_const
@@ -164,8 +164,8 @@ def sync_imported(session: Session, case_ids: Sequence[int], now: datetime | Non
         chunk = ids[n:n + 900]
         marks = {m.case_id: m for m in session.scalars(select(TypicalMark).where(
             TypicalMark.case_id.in_(chunk), TypicalMark.active.is_(True)))}
-        cases = session.scalars(select(Case).where(Case.id.in_(chunk),
-                                                   or_(Case.typical.is_(True), Case.id.in_(list(marks)))))
+        cases = session.scalars(select(Case).options(selectinload(Case.contacts)).where(
+            Case.id.in_(chunk), or_(Case.typical.is_(True), Case.id.in_(list(marks)))))
         for case in cases:
             notes = [c.note for c in case.contacts if c.note]
             mark = marks.get(case.id)

@@ -14,7 +14,6 @@ from typing import Callable, Iterable, Sequence
 from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from db.bulk import insert_tuples
@@ -191,11 +190,18 @@ def _update_hours(session: Session, before: Counter, after: Counter) -> None:
         return
     table = DeadlineHour.__table__
     dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = make(table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(HOUR_KEYS), set_={"n": table.c.n + stmt.excluded.n})
-    for start in range(0, len(changes), CHUNK):
-        session.execute(stmt, changes[start:start + CHUNK])
+    if dialect == "sqlite":  # the same upsert as plain executemany (a fresh import adds ~100k of them)
+        names = ", ".join(HOUR_KEYS)
+        sql = (f"INSERT INTO deadline_hours ({names}, n) VALUES ({', '.join('?' * (len(HOUR_KEYS) + 1))}) "
+               f"ON CONFLICT ({names}) DO UPDATE SET n = n + excluded.n")
+        rows = [key + (n,) for key, n in delta.items() if n]
+        for start in range(0, len(rows), CHUNK):
+            session.connection().exec_driver_sql(sql, rows[start:start + CHUNK])
+    else:
+        stmt = pg_insert(table)
+        stmt = stmt.on_conflict_do_update(index_elements=list(HOUR_KEYS), set_={"n": table.c.n + stmt.excluded.n})
+        for start in range(0, len(changes), CHUNK):
+            session.execute(stmt, changes[start:start + CHUNK])
     emptied = [dict(zip(HOUR_KEYS, key)) for key, n in delta.items() if n < 0]
     if emptied:
         gone = delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in HOUR_KEYS), table.c.n == 0)

@@ -54,7 +54,7 @@ def _strip_nul(conn, cursor, statement, parameters, context, executemany):
     """PostgreSQL refuses a NUL character inside text, and the error would carry the SQL and its values.
     A NUL typed or pasted into a form means nothing: drop it from the parameters of statements sent from
     the pages. Bulk statements (imports: many rows) are left alone; the importer refuses NULs itself."""
-    if executemany:
+    if executemany and not isinstance(parameters, dict):  # (a dict here: one "insertmanyvalues" batch)
         if len(parameters) > 1000:
             return statement, parameters
         return statement, [_clean_params(p) for p in parameters]

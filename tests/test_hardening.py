@@ -599,6 +599,23 @@ def test_a_nul_character_in_search_boxes_is_harmless_on_every_database(db_url):
         assert search(s, actor="ad\x00min") == []
 
 
+def test_several_rows_written_in_one_flush_survive_a_nul_character(db_url):
+    """Several new objects flushed together go to PostgreSQL as one batched INSERT (its parameters a single
+    mapping): the NUL filter must treat that as one row, not iterate it (it once turned it into a list of
+    its keys, and the insert failed)."""
+    from sqlalchemy import select
+
+    from db.models import Team
+
+    with session_scope(db_url) as s:
+        s.add_all([Team(name=f"夜班\x00{i}组") for i in range(3)])
+        s.flush()
+    with session_scope(db_url) as s:
+        names = set(s.scalars(select(Team.name).where(Team.name.like("夜班%"))))
+    assert names == {"夜班0组", "夜班1组", "夜班2组"} or names == {f"夜班\x00{i}组" for i in range(3)}
+    assert len(names) == 3
+
+
 @pytest.mark.parametrize("value", ["1e9", "1e308"])
 def test_an_absurd_progress_interval_in_an_import_is_refused_with_its_cell(db_url, tmp_path, value):
     from db.importer import import_files
