@@ -2,6 +2,7 @@
 """Re-evaluating one changed case and the board's queries on a large database.
 
     python benchmarks/bench_scale.py --cases 1000000 --db sqlite:///data/bench-1m.sqlite3
+    python benchmarks/bench_scale.py --cases 1000000 --db postgresql+psycopg://postgres@127.0.0.1:5432/bench1m
 
 Builds the database once (demo cases in chunks of 100k, each chunk stored and evaluated like an import),
 then measures: (b) re-evaluating one changed case, (c) the live board's queries ("breached and at risk as
@@ -21,7 +22,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from benchmarks.common import peak_mb, repeat_ms, timed  # noqa: E402
 from db import board  # noqa: E402
-from db.importer import store_cases, store_contacts  # noqa: E402
+from db.importer import write_and_evaluate  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Case, Contact  # noqa: E402
 from db.obligations import reevaluate  # noqa: E402
@@ -42,9 +43,7 @@ def build(url: str, n: int) -> None:
         with timed(f"build: cases {start:,}-{start + size:,} generated, stored and evaluated", size, "cases"):
             cases, contacts = generate(size, 100 + start // CHUNK, NOW, start=start)
             with session_scope(url) as s:
-                ids, _a, _u, _c = store_cases(s, cases, list(CASE_COLUMNS))
-                store_contacts(s, contacts, ids)
-                reevaluate(s, [ids[c["case_no"]] for c in cases], NOW)
+                write_and_evaluate(s, cases, list(CASE_COLUMNS), contacts, NOW)
 
 
 def main() -> None:

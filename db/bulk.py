@@ -92,6 +92,13 @@ def insert_tuples(session: Session, table: Table, columns: Sequence[str], rows: 
     _pipelined(session, sql, batches())
 
 
+def insert_prepared(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """SQLite: insert rows whose values are already in the stored form (see `epoch_text`)."""
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+           f'VALUES ({", ".join("?" for _ in columns)})')
+    _pipelined(session, sql, (rows[i:i + PIPE_CHUNK] for i in range(0, len(rows), PIPE_CHUNK)))
+
+
 def _pipelined(session: Session, sql: str, batches: Iterator[list[tuple]]) -> None:
     """SQLite: run `executemany` for each batch on a helper thread while this thread prepares the next one.
     sqlite3 lets go of the GIL while SQLite inserts a row and updates the indexes, so the two overlap (a

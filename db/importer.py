@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from db import interchange as ix
 from db.audit import record
-from db.bulk import insert_rows
+from db.bulk import insert_tuples
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
-from db.obligations import attach_ids, evaluation_input, known_case_numbers, reevaluate, store, thresholds
+from db.obligations import (attach_ids, evaluation_input, known_case_numbers, reevaluate, row_maker, store,
+                            thresholds)
 from db.session import refresh_statistics, session_scope
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from rules.evaluate import start_evaluation
@@ -138,7 +139,7 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
             session.connection().execute(stmt, list(chunk))
     if new_rows:
         all_cols = [c.name for c in table.columns if c.name != "id"]
-        insert_rows(session, table, [{c: v.get(c) for c in all_cols} for v in new_rows])
+        insert_tuples(session, table, all_cols, [tuple(map(v.get, all_cols)) for v in new_rows])
         for chunk in _chunks([v["case_no"] for v in new_rows]):
             existing.update(session.execute(select(Case.case_no, Case.id).where(Case.case_no.in_(chunk))).all())
     changed = {v["_id"] for v in upd_rows} | {existing[v["case_no"]] for v in new_rows}
@@ -151,16 +152,15 @@ def store_contacts(session: Session, rows: list[dict[str, Any]], ids: dict[str, 
     for chunk in _chunks(case_ids):
         q = select(Contact.case_id, Contact.contact_at, Contact.kind).where(Contact.case_id.in_(chunk))
         have.update(session.execute(q).all())
-    new: list[dict[str, Any]] = []
+    new: list[tuple] = []
     for r in rows:
         key = (ids[r["case_no"]], r["contact_at"], r["kind"])
         if key in have:
             continue
         have.add(key)
-        new.append({"case_id": key[0], "contact_at": r["contact_at"], "kind": r["kind"],
-                    "channel": r.get("channel"), "note": r.get("note")})
-    insert_rows(session, Contact.__table__, new)
-    return len(new), len(rows) - len(new), {n["case_id"] for n in new}
+        new.append(key + (r.get("channel"), r.get("note")))
+    insert_tuples(session, Contact.__table__, ("case_id", "contact_at", "kind", "channel", "note"), new)
+    return len(new), len(rows) - len(new), {n[0] for n in new}
 
 
 def received_at_of(session: Session, case_nos: set[str]) -> dict[str, datetime]:
@@ -195,7 +195,8 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
     known = known_case_numbers(session, [r["case_no"] for r in case_rows])
     fresh = [r for r in case_rows if r["case_no"] not in known]
     cases = evaluation_input(fresh, present, contact_rows)
-    pending = start_evaluation(cases, now, th, with_spans=True) if cases else None
+    pending = (start_evaluation(cases, now, th, with_spans=True, finish=row_maker(session, now, th))
+               if cases else None)
     try:
         out = Written()
         ids: dict[str, int] = {}

@@ -7,6 +7,7 @@ previous obligations in place.
 from __future__ import annotations
 
 import json
+from functools import partial
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Sequence
@@ -16,12 +17,11 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from db.bulk import insert_tuples
+from db.bulk import _instant, epoch_text, insert_prepared, insert_tuples
 from db.session import refresh_statistics
 from db.models import Case, Contact, DeadlineEpisode, DeadlineHour, Obligation, RejectionReview, Setting
 from rules.catalogue import BY_ID, RULES_VERSION, STORED_STATE
-from rules.evaluate import (NONE, OUTCOMES, RULE_CODE, RULE_IDS, Outcomes, Spans, bulk_chunk, evaluate_outcomes,
-                            evaluate_parallel_outcomes)
+from rules.evaluate import NONE, OUTCOMES, RULE_CODE, RULE_IDS, Finish, Outcomes, Spans, start_evaluation
 from rules.thresholds import DEFAULT, Thresholds
 
 RULE_FIELDS = (
@@ -142,7 +142,13 @@ EPISODE_COLUMNS = ("case_id", "rule_id", "active_from", "due_at", "warn_at", "pe
 _TIMES = frozenset({"due_at", "warn_at", "fulfilled_at", "active_from", "pending_until", "open_until"})
 
 
-def _rows(cases: Sequence[dict], outcomes: Outcomes, evaluated_at: datetime, key: str) -> list[tuple]:
+def rules_key(th: Thresholds) -> str:
+    """What stored obligations record as the logic that produced them: rules version and thresholds."""
+    return f"{RULES_VERSION}/{th.key()}"
+
+
+def _rows(cases: Sequence[dict], outcomes: Outcomes, evaluated_at: datetime, key: str,
+          ids: bool = True) -> list[tuple]:
     """Obligation rows (OBLIGATION_COLUMNS; due, warn and fulfilled in epoch seconds) from an evaluation's
     columns. A deadline already missed on a case that was closed when evaluated can only change if the
     case's data changes, which re-evaluates it: it is stored as breached for good, so that the board's
@@ -158,21 +164,45 @@ def _rows(cases: Sequence[dict], outcomes: Outcomes, evaluated_at: datetime, key
         if state == "open" and due != NONE and due < evaluated_s and rule != _ARCHIVE and closed_by[pos]:
             state = "breached"
         ev = evidence.get(k)
-        out.append((c["id"], RULE_IDS[rule], _CLAUSE[rule], state, None if due == NONE else due,
+        out.append((c["id"] if ids else pos, RULE_IDS[rule], _CLAUSE[rule], state, None if due == NONE else due,
                     None if warn == NONE else warn, None if at == NONE else at, OUTCOMES[outcome],
                     json.dumps(ev, ensure_ascii=False) if ev else None, key, evaluated_at,
-                    c["team_id"], c["handler_id"], c["category"], c["channel"], c["closed_at"]))
+                    c["team_id"] if ids else None, c["handler_id"] if ids else None, c["category"], c["channel"],
+                    c["closed_at"]))
     return out
 
 
-def _episode_rows(cases: Sequence[dict], spans: Spans) -> list[tuple]:
+def prepare_sqlite_rows(outcomes: Outcomes, cases: Sequence[dict], offset: int, evaluated_at: datetime,
+                        key: str) -> None:
+    """An evaluation's `finish` step for SQLite (rules/evaluate.py runs it in the worker that evaluated the
+    part): the obligation and episode rows with every instant already in SQLite's stored form, so that the
+    importing process only fills in each case's id, team and handler (known once the cases are written)
+    and hands the rows to sqlite3. Same rows as `_rows` and `_episode_rows` (a test compares the two
+    paths); obligations carry their due time in epoch seconds as a last, not inserted, element (the hourly
+    counts need it)."""
+    evaluated = _instant(evaluated_at)
+    closed_text: dict[int, str | None] = {}
+    obligations = []
+    for row in _rows(cases, outcomes, evaluated_at, key, ids=False):
+        pos = row[0]
+        closed = closed_text.get(pos, "")
+        if closed == "":
+            closed = closed_text[pos] = _instant(row[15])
+        obligations.append((pos,) + row[1:4] + (epoch_text(row[4]), epoch_text(row[5]), epoch_text(row[6]))
+                           + row[7:10] + (evaluated, None, None, row[13], row[14], closed, row[4]))
+    episodes = [row[:2] + tuple(map(epoch_text, row[2:7])) + row[7:]
+                for row in _episode_rows(cases, outcomes.spans, ids=False)]
+    outcomes.extra = {"obligations": obligations, "episodes": episodes}
+
+
+def _episode_rows(cases: Sequence[dict], spans: Spans, ids: bool = True) -> list[tuple]:
     """Deadline-episode rows (EPISODE_COLUMNS, instants in epoch seconds) for the board's replay."""
     out = []
     for pos, rule, start, due, warn, pending, until in zip(spans.pos, spans.rule, spans.active_from, spans.due,
                                                             spans.warn, spans.pending_until, spans.open_until):
         c = cases[pos]
-        out.append((c["id"], RULE_IDS[rule], start, due, warn, pending, until, c["team_id"], c["handler_id"],
-                    c["category"], c["channel"]))
+        out.append((c["id"] if ids else pos, RULE_IDS[rule], start, due, warn, pending, until,
+                    c["team_id"] if ids else None, c["handler_id"] if ids else None, c["category"], c["channel"]))
     return out
 
 
@@ -221,6 +251,7 @@ def store(session: Session, cases: Sequence[dict], outcomes: Outcomes, evaluated
     """Replace the stored obligations (and deadline episodes, and hourly counts) of these cases with an
     evaluation of them (`outcomes` from `evaluate_outcomes(cases, ...)`). `fresh`: the cases were inserted
     in this transaction, so there is nothing of theirs to replace."""
+    key = rules_key(th)
     before: Counter = Counter()
     for chunk in ([] if fresh else _chunks([c["id"] for c in cases])):
         old = session.execute(select(Obligation.due_at, Obligation.rule_id, Obligation.state, Obligation.team_id,
@@ -229,11 +260,24 @@ def store(session: Session, cases: Sequence[dict], outcomes: Outcomes, evaluated
         before.update(_hour_key(*r) for r in old)
         session.execute(delete(Obligation).where(Obligation.case_id.in_(chunk)))
         session.execute(delete(DeadlineEpisode).where(DeadlineEpisode.case_id.in_(chunk)))
-    rows = _rows(cases, outcomes, evaluated_at, f"{RULES_VERSION}/{th.key()}")
-    insert_tuples(session, Obligation.__table__, OBLIGATION_COLUMNS, rows, _TIMES)
-    insert_tuples(session, DeadlineEpisode.__table__, EPISODE_COLUMNS, _episode_rows(cases, outcomes.spans), _TIMES)
-    # hourly counts by due hour, rule, state, team, category, channel
-    after = Counter((r[4] // 3600, r[1], r[3], r[11] or 0, r[13] or "", r[14] or "") for r in rows if r[4] is not None)
+    prepared = outcomes.extra.get("obligations")
+    if prepared is not None:  # SQLite rows made in the evaluating worker (prepare_sqlite_rows)
+        rows = [(c["id"],) + r[1:11] + (c["team_id"], c["handler_id"]) + r[13:16]
+                for r in prepared for c in (cases[r[0]],)]
+        insert_prepared(session, Obligation.__table__, OBLIGATION_COLUMNS, rows)
+        insert_prepared(session, DeadlineEpisode.__table__, EPISODE_COLUMNS,
+                        [(c["id"],) + r[1:7] + (c["team_id"], c["handler_id"]) + r[9:]
+                         for r in outcomes.extra["episodes"] for c in (cases[r[0]],)])
+        after = Counter((r[16] // 3600, r[1], r[3], cases[r[0]]["team_id"] or 0, r[13] or "", r[14] or "")
+                        for r in prepared if r[16] is not None)
+    else:
+        rows = _rows(cases, outcomes, evaluated_at, key)
+        insert_tuples(session, Obligation.__table__, OBLIGATION_COLUMNS, rows, _TIMES)
+        insert_tuples(session, DeadlineEpisode.__table__, EPISODE_COLUMNS, _episode_rows(cases, outcomes.spans),
+                      _TIMES)
+        # hourly counts by due hour, rule, state, team, category, channel
+        after = Counter((r[4] // 3600, r[1], r[3], r[11] or 0, r[13] or "", r[14] or "") for r in rows
+                        if r[4] is not None)
     _update_hours(session, before, after)
     return len(rows)
 
@@ -246,13 +290,19 @@ def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None =
     now = now or datetime.now(timezone.utc)
     th = th or thresholds(session)
     cases = load_cases(session, case_ids)
-    return store(session, cases, _evaluate(cases, now, th), now, th)
+    return store(session, cases, _evaluate(session, cases, now, th), now, th)
 
 
-def _evaluate(cases: Sequence[dict], now: datetime, th: Thresholds, workers: int | None = None) -> Outcomes:
-    if len(cases) > bulk_chunk():
-        return evaluate_parallel_outcomes(cases, now, th, workers=workers, with_spans=True)
-    return evaluate_outcomes(cases, now, th, with_spans=True)
+def _evaluate(session: Session, cases: Sequence[dict], now: datetime, th: Thresholds,
+              workers: int | None = None) -> Outcomes:
+    return start_evaluation(cases, now, th, workers, with_spans=True, finish=row_maker(session, now, th)).result()
+
+
+def row_maker(session: Session, evaluated_at: datetime, th: Thresholds) -> Finish | None:
+    """On SQLite, let the evaluation make the rows it stores (`prepare_sqlite_rows`), in its workers."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    return partial(prepare_sqlite_rows, evaluated_at=evaluated_at, key=rules_key(th))
 
 
 def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds | None = None,
@@ -266,7 +316,7 @@ def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds
         progress(0, total)
     for ids in _chunks(all_ids, batch):
         cases = load_cases(session, ids)
-        stored += store(session, cases, _evaluate(cases, now, th, workers), now, th)
+        stored += store(session, cases, _evaluate(session, cases, now, th, workers), now, th)
         done += len(ids)
         if progress:
             progress(done, total)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from array import array
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from rules.catalogue import BY_ID, FLAG_STATUS, SEVERITY, STORED_STATE
 from rules.engine import RuleEngine, shared_engine
@@ -144,7 +145,7 @@ class Outcomes:
     half a million finding objects took seconds to send and rebuild) and stores them without building a
     `Finding` per row. Rows are in case order; within a case, deadlines first."""
 
-    __slots__ = ("pos", "rule", "outcome", "due", "warn", "at", "evidence", "spans")
+    __slots__ = ("pos", "rule", "outcome", "due", "warn", "at", "evidence", "spans", "extra")
     COLUMNS = ("pos", "rule", "outcome", "due", "warn", "at")
 
     def __init__(self) -> None:
@@ -158,6 +159,9 @@ class Outcomes:
         # The deadline episodes (rules/episodes.py) when asked for, for the replay table: per episode the
         # case position, rule code, active from, due, warn, pending until, open until (FAR: not yet).
         self.spans = Spans()
+        # What a caller's `finish` function made of these outcomes where they were computed (lists by name,
+        # concatenated when parts are joined); rules/ never looks inside.
+        self.extra: dict[str, list] = {}
 
     def __len__(self) -> int:
         return len(self.pos)
@@ -169,6 +173,8 @@ class Outcomes:
         self.evidence.update({base + k: v for k, v in other.evidence.items()})
         for name in Spans.__slots__:
             getattr(self.spans, name).extend(getattr(other.spans, name))
+        for name, items in other.extra.items():
+            self.extra.setdefault(name, []).extend(items)
 
     def findings(self, cases: Sequence[dict]) -> list[Finding]:
         """As `Finding`s, sorted by case number then rule id."""
@@ -277,12 +283,21 @@ def flags(findings: Sequence[Finding]) -> list[Finding]:
 _SHARED_CASES: Sequence[dict] = ()
 
 
-def _worker(args: tuple[int, int, datetime, Thresholds, bool]) -> Outcomes:
+# A caller's last step on an evaluation's outcomes, run where they were computed (in the worker for a bulk
+# evaluation): called with the outcomes, the whole case list and the offset of this part in it.
+Finish = Callable[[Outcomes, Sequence[dict], int], None]
+
+
+def _worker(args: tuple[int, int, datetime, Thresholds, bool, Finish | None]) -> Outcomes:
     """Runs in a forked worker: the cases are inherited from the parent (not pickled), and the outcomes go
     back as flat arrays (cheap to pickle)."""
-    start, stop, now, thresholds, with_spans = args
-    return evaluate_outcomes(_SHARED_CASES[start:stop], now, thresholds, _process_engine(), offset=start,
-                             with_spans=with_spans)
+    start, stop, now, thresholds, with_spans, finish = args
+    out = evaluate_outcomes(_SHARED_CASES[start:stop], now, thresholds, _process_engine(), offset=start,
+                            with_spans=with_spans)
+    if finish is not None:
+        with _paused_gc(stop - start):
+            finish(out, _SHARED_CASES, start)
+    return out
 
 
 def _worker_start(parent: int) -> None:
@@ -348,30 +363,36 @@ def evaluate_parallel_outcomes(cases: Sequence[dict], now: datetime, thresholds:
     return start_evaluation(cases, now, thresholds, workers, chunk, with_spans).result()
 
 
+_BULK = threading.Lock()
+
+
 class PendingEvaluation:
     """An evaluation running in forked worker processes while the caller does something else (an import
     writes the cases and contacts meanwhile); `result()` waits for it. Small evaluations (one chunk or
     less) run in this process when `result()` is called."""
 
     def __init__(self, cases: Sequence[dict], now: datetime, thresholds: Thresholds, workers: int | None,
-                 chunk: int | None, with_spans: bool = False) -> None:
+                 chunk: int | None, with_spans: bool = False, finish: Finish | None = None) -> None:
         global _SHARED_CASES
         self._cases, self._now, self._thresholds, self._spans = cases, now, thresholds, with_spans
+        self._finish = finish
         workers = workers or min(os.cpu_count() or 1, 4)
         chunk = chunk or bulk_chunk()
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list = []
+        self._held = False
         if workers <= 1 or len(cases) <= chunk:
             return
         import multiprocessing
 
-        if _SHARED_CASES:
-            raise RuntimeError("one bulk evaluation at a time per process")
+        _BULK.acquire()  # one bulk evaluation at a time per process (two sessions may start one each)
+        self._held = True
         _SHARED_CASES = cases  # inherited by the workers when they are forked (on the first submit)
         try:
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
                                              initializer=_worker_start, initargs=(os.getpid(),))
-            self._futures = [self._pool.submit(_worker, (i, min(i + chunk, len(cases)), now, thresholds, with_spans))
+            self._futures = [self._pool.submit(_worker, (i, min(i + chunk, len(cases)), now, thresholds, with_spans,
+                                                         finish))
                              for i in range(0, len(cases), chunk)]
         except BaseException:
             self._close()
@@ -382,11 +403,17 @@ class PendingEvaluation:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        _SHARED_CASES = ()
+        if self._held:
+            self._held = False
+            _SHARED_CASES = ()
+            _BULK.release()
 
     def result(self) -> Outcomes:
-        if self._pool is None:
-            return evaluate_outcomes(self._cases, self._now, self._thresholds, with_spans=self._spans)
+        if not self._held:
+            out = evaluate_outcomes(self._cases, self._now, self._thresholds, with_spans=self._spans)
+            if self._finish is not None:
+                self._finish(out, self._cases, 0)
+            return out
         try:
             out = Outcomes()
             for future in self._futures:
@@ -400,7 +427,8 @@ class PendingEvaluation:
 
 
 def start_evaluation(cases: Sequence[dict], now: datetime, thresholds: Thresholds = DEFAULT,
-                     workers: int | None = None, chunk: int | None = None,
-                     with_spans: bool = False) -> PendingEvaluation:
-    """Start evaluating in the background (see `PendingEvaluation`)."""
-    return PendingEvaluation(cases, now, thresholds, workers, chunk, with_spans)
+                     workers: int | None = None, chunk: int | None = None, with_spans: bool = False,
+                     finish: Finish | None = None) -> PendingEvaluation:
+    """Start evaluating in the background (see `PendingEvaluation`); `finish` (a module-level function, or a
+    functools.partial of one, so that it can be sent to a worker) runs on each part where it was computed."""
+    return PendingEvaluation(cases, now, thresholds, workers, chunk, with_spans, finish)
