@@ -7,7 +7,7 @@ was a third of a seed's time. The stored values are identical either way (tests 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator, Sequence
 
@@ -49,8 +49,39 @@ def _instant(value: datetime | None) -> str | None:
     return text if not micro else f"{text[:20]}{micro:06d}"
 
 
-def _epoch_instant(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _naive_epoch(seconds: int | None) -> datetime | None:
+    return None if seconds is None else _EPOCH + timedelta(seconds=seconds)
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """What UTCDateTime stores on PostgreSQL: the UTC wall time without a zone."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a zone first")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None)
+
+
+def _copy(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple],
+          epoch_columns: frozenset[str]) -> None:
+    """PostgreSQL: rows through COPY (psycopg's binary-free text protocol), several times faster than
+    executemany for the hundreds of thousands of rows of an import; instants as UTCDateTime stores them."""
+    from db.models import UTCDateTime
+
+    convert = [_naive_epoch if c in epoch_columns else _naive_utc if isinstance(table.c[c].type, UTCDateTime)
+               else None for c in columns]
+    raw = session.connection().connection.dbapi_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for i in range(0, len(rows), CHUNK):
+            cols = [list(map(conv, col)) if conv else col for conv, col in zip(convert, zip(*rows[i:i + CHUNK]))]
+            for row in zip(*cols):
+                copy.write_row(row)
 
 
 def _flag(value: bool | None) -> int | None:
@@ -75,10 +106,7 @@ def insert_tuples(session: Session, table: Table, columns: Sequence[str], rows: 
     if not rows:
         return
     if session.get_bind().dialect.name != "sqlite":
-        convert = [_epoch_instant if c in epoch_columns else None for c in columns]
-        for i in range(0, len(rows), CHUNK):
-            cols = [list(map(conv, col)) if conv else col for conv, col in zip(convert, zip(*rows[i:i + CHUNK]))]
-            session.execute(insert(table), [dict(zip(columns, row)) for row in zip(*cols)])
+        _copy(session, table, columns, rows, epoch_columns)
         return
     convert = [epoch_text if c in epoch_columns else conv for c, conv in zip(columns, _converters(table, columns))]
     sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
