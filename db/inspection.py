@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import pandas as pd
-from sqlalchemy import String, and_, delete, exists, func, or_, select, type_coerce, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import String, and_, delete, func, or_, select, type_coerce, update
+from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.board import sql_const
@@ -112,13 +112,21 @@ class Population:
         return cls(**{**d, "start": datetime.fromisoformat(d["start"]), "end": datetime.fromisoformat(d["end"])})
 
 
-def _flag_exists(now: datetime):
-    """Whether a case raises a flag at `now`: a breach or review stored, or an open deadline past its warning
-    time. Two EXISTS, each with the literal condition of its own partial index (migration 0020), so that a
-    month of cases is checked from small indexes instead of reading every obligation row."""
-    o, p = aliased(Obligation), aliased(Obligation)
-    return or_(exists().where(o.case_id == Case.id, o.state.in_([sql_const("breached"), sql_const("review")])),
-               exists().where(p.case_id == Case.id, p.state == sql_const("open"), p.warn_at <= now))
+def _flagged_ids(session: Session, p: Population, now: datetime) -> set[int]:
+    """Every case of the population's period that raises a flag at `now`, as two index range reads: stored
+    breaches and reviews by the case's closing time (partial index of migration 0020: a closed-cases
+    population needs closings in the period; an all-received one closings from its start on, or none yet),
+    and open deadlines past their warning time (the board's partial index). A superset of the period is
+    harmless: it is only looked up. Conditions are literal so that SQLite uses the partial indexes."""
+    settled = Obligation.state.in_([sql_const("breached"), sql_const("review")])
+    if p.include_open:
+        period = or_(Obligation.case_closed_at >= p.start, Obligation.case_closed_at.is_(None))
+    else:
+        period = and_(Obligation.case_closed_at >= p.start, Obligation.case_closed_at < p.end)
+    ids = set(session.scalars(select(Obligation.case_id).where(settled, period)))
+    ids.update(session.scalars(select(Obligation.case_id).where(Obligation.state == sql_const("open"),
+                                                               Obligation.warn_at <= now)))
+    return ids
 
 
 def _names(ids: pd.Series, names: dict[int, str]) -> pd.Series:
@@ -145,27 +153,40 @@ def population(session: Session, p: Population, now: datetime) -> pd.DataFrame:
         conds.append(Case.category.in_(p.categories))
     if p.channels:
         conds.append(Case.channel.in_(p.channels))
-    flagged = _flag_exists(now)
-    if p.flags == "with":
-        conds.append(flagged)
-    elif p.flags == "without":
-        conds.append(~flagged)
-    if not p.include_assessed:
-        a = aliased(Assessment)
-        conds.append(~exists().where(a.case_id == Case.id, a.purpose == "regular", a.assessed_at <= now))
-    # Raw instants (text on SQLite) and ids: names and months are added column-wise below, which for a month
-    # of a large centre (200k cases) is far cheaper than per-row type processing and joins.
-    q = (select(Case.id, Case.case_no, Case.team_id, Case.handler_id, Case.category, Case.channel,
-                type_coerce(basis, String), flagged).where(*conds).order_by(Case.id))
-    columns = ["case_id", "case_no", "team_id", "handler_id", "category", "channel", "basis_at", "flagged"]
-    frame = pd.DataFrame.from_records(session.execute(q).all(), columns=columns)
+    # Ids and raw instants (text on SQLite); names, months and flags are added column-wise below, which for
+    # a month of a large centre (200k cases) is far cheaper than per-row joins, type processing and EXISTS.
+    # The case number is looked up for the drawn sample only (`with_case_numbers`).
+    q = select(Case.id, Case.team_id, Case.handler_id, Case.category, Case.channel, type_coerce(basis, String)).where(*conds)
+    columns = ["case_id", "team_id", "handler_id", "category", "channel", "basis_at"]
+    frame = pd.DataFrame.from_records(session.connection().execute(q).fetchall(), columns=columns)
+    if not p.include_assessed:  # cases already assessed (few) are left out here, not by a subquery per case
+        assessed = set(session.scalars(select(Assessment.case_id).where(Assessment.purpose == "regular",
+                                                                        Assessment.assessed_at <= now)))
+        frame = frame[~frame["case_id"].isin(assessed)]
+    frame = frame.sort_values("case_id", kind="stable").reset_index(drop=True)
     teams = dict(session.execute(select(Team.id, Team.name)).all())
     handlers = dict(session.execute(select(Handler.id, Handler.name)).all())
-    frame.insert(2, "team", _names(frame["team_id"], teams))
-    frame.insert(3, "handler", _names(frame["handler_id"], handlers))
+    frame.insert(1, "team", _names(frame["team_id"], teams))
+    frame.insert(2, "handler", _names(frame["handler_id"], handlers))
+    frame["flagged"] = frame["case_id"].isin(_flagged_ids(session, p, now)) if len(frame) else pd.Series(dtype=bool)
+    if p.flags == "with":
+        frame = frame[frame["flagged"]].reset_index(drop=True)
+    elif p.flags == "without":
+        frame = frame[~frame["flagged"]].reset_index(drop=True)
     frame["month"] = _months(frame["basis_at"])
     frame["flagged"] = frame["flagged"].astype(bool)
     return frame.drop(columns=["basis_at", "team_id", "handler_id"])
+
+
+def with_case_numbers(session: Session, sample: pd.DataFrame) -> pd.DataFrame:
+    """The drawn sample with each case's number (a population leaves it out: 200k lookups for 200 used)."""
+    ids = [int(i) for i in sample["case_id"]]
+    numbers: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        numbers.update(session.execute(select(Case.id, Case.case_no).where(Case.id.in_(ids[start:start + 900]))).all())
+    out = sample.copy()
+    out.insert(1, "case_no", [numbers.get(i) for i in ids])
+    return out
 
 
 def _months(instants: pd.Series) -> pd.Series:
@@ -219,7 +240,7 @@ def redraw(session: Session, plan_id: int) -> tuple[pd.DataFrame, bool]:
     params = json.loads(plan.params)
     frame = population(session, Population.from_dict(params["population"]), plan.drawn_at)
     same = digest(frame["case_id"].tolist()) == params["population_digest"]
-    return draw(frame, Method(**params["method"]), plan.seed), same
+    return with_case_numbers(session, draw(frame, Method(**params["method"]), plan.seed)), same
 
 
 def plans(session: Session) -> list[dict[str, Any]]:

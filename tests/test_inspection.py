@@ -387,3 +387,36 @@ def test_an_empty_population_stores_nothing(seeded):
     with session_scope(url) as s:
         assert plans(s) == []
         assert item_rows(s, []).empty
+
+
+@pytest.mark.parametrize("include_open", [False, True])
+def test_population_flags_and_filters_equal_a_case_by_case_check(seeded, include_open):
+    """The population reads flags as two index ranges; each case's flag must still be what its own stored
+    obligations say at `now` (a breach or review, or an open deadline past its warning time), and the
+    'with flags' / 'without' filters must split the population exactly."""
+    from sqlalchemy import select
+
+    from db.models import Case, Obligation
+
+    url, _card = seeded
+    pop = Population(start=YEAR.start, end=YEAR.end, include_open=include_open)
+    with session_scope(url) as s:
+        frame = population(s, pop, NOW)
+        rows = s.execute(select(Obligation.case_id, Obligation.state, Obligation.warn_at)).all()
+        basis = Case.received_at if include_open else Case.closed_at
+        expected_ids = set(s.scalars(select(Case.id).where(basis >= YEAR.start, basis < YEAR.end, basis <= NOW,
+                                                           Case.received_at <= NOW)))
+        with_flags = population(s, Population(start=YEAR.start, end=YEAR.end, include_open=include_open,
+                                              flags="with"), NOW)
+        without = population(s, Population(start=YEAR.start, end=YEAR.end, include_open=include_open,
+                                           flags="without"), NOW)
+    flagged = {cid for cid, state, warn in rows
+               if state in ("breached", "review") or (state == "open" and warn is not None and warn <= NOW)}
+    assert set(frame["case_id"]) == expected_ids and len(frame) > 100
+    assert frame["case_id"].is_monotonic_increasing
+    assert {cid for cid, f in zip(frame["case_id"], frame["flagged"]) if f} == expected_ids & flagged
+    assert 0 < frame["flagged"].sum() < len(frame)
+    assert set(with_flags["case_id"]) == expected_ids & flagged
+    assert set(without["case_id"]) == expected_ids - flagged
+    assert frame["team"].notna().all() and frame["handler"].notna().all()
+    assert "case_no" not in frame and frame["month"].str.match(r"^\d{4}-\d{2}$").all()

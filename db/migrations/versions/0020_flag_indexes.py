@@ -1,4 +1,4 @@
-"""Which cases raise a flag, by case: two small partial indexes for the sampling population
+"""Settled flags (breach, review) by closing time: a small partial index for the sampling population
 
 Revision ID: 0020
 Revises: 0019
@@ -12,16 +12,12 @@ branch_labels = None
 depends_on = None
 
 SETTLED = "state IN ('breached', 'review')"
-OPEN = "state = 'open'"
 
 
 def upgrade() -> None:
-    op.create_index("ix_obligations_case_settled_flag", "obligations", ["case_id"],
+    op.create_index("ix_obligations_settled_closed", "obligations", ["case_closed_at", "case_id"],
                     sqlite_where=sa.text(SETTLED), postgresql_where=sa.text(SETTLED))
-    op.create_index("ix_obligations_case_open_warn", "obligations", ["case_id", "warn_at"],
-                    sqlite_where=sa.text(OPEN), postgresql_where=sa.text(OPEN))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_obligations_case_open_warn", table_name="obligations")
-    op.drop_index("ix_obligations_case_settled_flag", table_name="obligations")
+    op.drop_index("ix_obligations_settled_closed", table_name="obligations")
