@@ -53,9 +53,10 @@ def main() -> None:
     args = ap.parse_args()
     build(args.db, args.cases)
     with session_scope(args.db) as s:  # planner statistics, as imports and bulk jobs refresh them
-        from db.session import refresh_statistics
+        from db.session import refresh_statistics, settle_after_bulk
 
         refresh_statistics(s)
+    settle_after_bulk(args.db)
     with session_scope(args.db) as s:
         total = s.scalar(select(func.count()).select_from(Case))
         from db.models import Obligation

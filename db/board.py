@@ -236,9 +236,13 @@ def breaches_in_period(session: Session, now: datetime, f: BoardFilters, start: 
              .where(*_hour_conds(session, f, *span), DeadlineHour.state.in_(("breached", "open")))
              .group_by(DeadlineHour.hour, DeadlineHour.rule_id, DeadlineHour.category, DeadlineHour.channel))
         shift = timedelta(hours=offset_hours)
+        labels: dict[int, tuple[str, int, int]] = {}  # a few hundred hours, thousands of rows
         for hour, rule_id, category, channel, n in session.execute(q):
-            local = _at_hour(hour) + shift
-            key = (local.strftime("%Y-%m-%d"), local.weekday(), local.hour, rule_id, category or None, channel or None)
+            label = labels.get(hour)
+            if label is None:
+                local = _at_hour(hour) + shift
+                label = labels[hour] = (local.strftime("%Y-%m-%d"), local.weekday(), local.hour)
+            key = label + (rule_id, category or None, channel or None)
             totals[key] = totals.get(key, 0) + int(n or 0)
     for a, b in raw:
         for key, n in _raw_breaches(session, f, a, b, offset_hours):

@@ -26,7 +26,7 @@ from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
 from db.obligations import (attach_ids, evaluation_input, known_case_numbers, reevaluate, row_maker, store,
                             thresholds)
-from db.session import refresh_statistics, session_scope
+from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from rules.evaluate import start_evaluation
 
@@ -337,5 +337,7 @@ def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, cont
                 raise _RejectsUnwritable(f"{exc.filename or ''}: {exc.strerror or exc}") from exc
         step("commit", 0.95)
     report.written = True
+    if len(touched) >= BULK_ANALYZE:
+        settle_after_bulk(url)
     step("done", 1.0)
     return report

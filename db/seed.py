@@ -16,7 +16,7 @@ from faker import Faker
 
 from db.importer import write_and_evaluate
 from db.locks import exclusive
-from db.session import refresh_statistics, session_scope
+from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.vocab import CASE_COLUMNS
 
 UTC = timezone.utc
@@ -277,4 +277,5 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
         written = write_and_evaluate(session, cases, list(CASE_COLUMNS), contacts, now,
                                      (lambda frac: progress(int(frac * total), total)) if progress else None)
         refresh_statistics(session)
+    settle_after_bulk(url)
     return len(cases), written.contacts_added

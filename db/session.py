@@ -115,6 +115,23 @@ def check_connection(url: str | None = None) -> None:
         raise DatabaseUnavailable(describe_db_error(exc, engine)) from exc
 
 
+BULK_TABLES = ("cases", "contacts", "obligations", "deadline_episodes", "deadline_hours")
+
+
+def settle_after_bulk(url: str | None = None) -> None:
+    """After a bulk change has committed (a large import, a seed, a re-evaluation of every case): on
+    PostgreSQL, VACUUM (ANALYZE) the tables it rewrote. Until a table is vacuumed its visibility map is
+    empty, so every index-only scan the board relies on still visits the table row by row: at 1M cases the
+    board's tiles took 640 ms right after a bulk load and 27 ms after this (benchmarks/bench_scale.py).
+    Autovacuum would get there eventually; the board is used straight away. VACUUM cannot run inside a
+    transaction, hence a connection of its own. Nothing to do on SQLite (its ANALYZE ran in the change)."""
+    engine = get_engine(url)
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(BULK_TABLES)}")
+
+
 def refresh_statistics(session: Session) -> None:
     """Update the planner's statistics after a bulk change (a large import, a seed, a bulk re-evaluation).
     SQLite keeps none until ANALYZE runs, and without them it passes over the board's partial indexes."""

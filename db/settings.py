@@ -7,7 +7,7 @@ from typing import Callable
 from db.audit import record
 from db.locks import exclusive
 from db.obligations import reevaluate_all, save_thresholds, thresholds
-from db.session import session_scope
+from db.session import session_scope, settle_after_bulk
 from rules.thresholds import Thresholds
 
 
@@ -18,4 +18,6 @@ def apply_thresholds(new: Thresholds, now: datetime | None = None, url: str | No
         exclusive(session, "import")
         record(session, actor, "set_thresholds", "thresholds", None, thresholds(session).as_dict(), new.as_dict())
         save_thresholds(session, new)
-        return reevaluate_all(session, now, new, progress=progress)
+        stored = reevaluate_all(session, now, new, progress=progress)
+    settle_after_bulk(url)
+    return stored

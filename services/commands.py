@@ -22,7 +22,7 @@ from db.migrate import upgrade
 from db.models import Case
 from db.obligations import load_cases, reevaluate_all, thresholds
 from db.seed import seed as _seed
-from db.session import DatabaseUnavailable, session_scope
+from db.session import DatabaseUnavailable, session_scope, settle_after_bulk
 from db.users import create_user as _create_user
 from rules.evaluate import evaluate, flags
 from services.flags import finding_flag
@@ -72,7 +72,9 @@ def evaluate_flags(url: str | None, now: datetime | None, case_no: str | None, l
 def reevaluate(url: str | None, progress: Progress | None = None) -> int:
     with session_scope(url) as session:
         exclusive(session, "import")
-        return reevaluate_all(session, progress=progress)
+        stored = reevaluate_all(session, progress=progress)
+    settle_after_bulk(url)
+    return stored
 
 
 def create_user(url: str | None, username: str, name: str, role: str, password: str, actor: str,

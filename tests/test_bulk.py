@@ -24,3 +24,24 @@ def test_instants_are_formatted_exactly_as_sqlalchemy_stores_them():
     assert _instant(None) is None and epoch_text(None) is None
     assert epoch_text(0) == "1970-01-01 00:00:00.000000"
     assert epoch_text(253370764800) == "9999-01-01 00:00:00.000000"  # "not yet" in the episodes table
+
+
+def test_a_seed_leaves_postgresql_tables_vacuumed_for_index_only_scans(db_url):
+    """Right after a bulk change the board's index-only scans would still read every table row (empty
+    visibility map); the bulk jobs vacuum the tables they rewrote. SQLite has nothing of the kind."""
+    from sqlalchemy import text
+
+    from db.seed import seed
+    from db.session import session_scope
+
+    with session_scope(db_url) as s:
+        postgres = s.get_bind().dialect.name == "postgresql"
+        started = s.execute(text("SELECT clock_timestamp()")).scalar() if postgres else None
+    seed(60, 2, datetime(2026, 3, 3, tzinfo=UTC), db_url)
+    with session_scope(db_url) as s:
+        if not postgres:
+            assert s.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar() > 0  # ANALYZE ran
+            return
+        vacuumed = dict(s.execute(text("SELECT relname, last_vacuum >= :t FROM pg_stat_user_tables WHERE relname "
+                                       "IN ('obligations', 'cases', 'deadline_hours')"), {"t": started}).all())
+    assert vacuumed == {"obligations": True, "cases": True, "deadline_hours": True}
