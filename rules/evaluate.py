@@ -101,6 +101,7 @@ RULE_CODE = {rule_id: k for k, rule_id in enumerate(RULE_IDS)}
 OUTCOMES = tuple(SEVERITY)
 OUTCOME_CODE = {outcome: k for k, outcome in enumerate(OUTCOMES)}
 NONE = -(2 ** 63)  # "no time" in the time columns
+SLICE = 50_000  # cases whose facts are built and run at once
 
 
 FAR = 253370764800  # 9999-01-01 UTC: "not yet" in the episodes' range conditions
@@ -207,7 +208,14 @@ def evaluate_outcomes(cases: Sequence[dict], now: datetime, thresholds: Threshol
     also every deadline episode of every case (not as of `now`: the whole history there is)."""
     engine = engine or shared_engine()
     with _paused_gc(len(cases)):
-        out = _evaluate(cases, now, thresholds, engine, offset)
+        # in slices, so that only one slice's facts exist at a time (a million facts are ~1 GB)
+        out = Outcomes()
+        for start in range(0, len(cases), SLICE):
+            part = _evaluate(cases[start:start + SLICE], now, thresholds, engine, offset + start)
+            if start == 0:
+                out = part
+            else:
+                out.extend(part)
         if with_spans:
             for i, case in enumerate(cases):
                 out.spans.add(offset + i, case, thresholds)

@@ -197,3 +197,20 @@ def test_parallel_evaluation_gives_the_same_findings():
 
     single = [key(f) for f in evaluate(batch, now)]
     assert [key(f) for f in evaluate_parallel(batch, now, workers=2, chunk=700)] == single
+
+
+def test_evaluating_in_slices_changes_nothing(monkeypatch):
+    """Large evaluations build and run their facts a slice of cases at a time (memory); the outcomes,
+    evidence and episodes must be those of one slice."""
+    import rules.evaluate as ev
+
+    batch = random_cases(3000, 31)
+    now = T0 + timedelta(days=4)
+    whole = ev.evaluate_outcomes(batch, now, with_spans=True)
+    monkeypatch.setattr(ev, "SLICE", 700)
+    sliced = ev.evaluate_outcomes(batch, now, with_spans=True)
+    for name in ev.Outcomes.COLUMNS:
+        assert list(getattr(sliced, name)) == list(getattr(whole, name))
+    assert sliced.evidence == whole.evidence and len(whole.evidence) > 50
+    assert list(sliced.spans.due) == list(whole.spans.due) and list(sliced.spans.pos) == list(whole.spans.pos)
+    assert engine_view(sliced.findings(batch)) == reference_view(batch, now, Thresholds())
