@@ -123,10 +123,21 @@ def _flagged_ids(session: Session, p: Population, now: datetime) -> set[int]:
         period = or_(Obligation.case_closed_at >= p.start, Obligation.case_closed_at.is_(None))
     else:
         period = and_(Obligation.case_closed_at >= p.start, Obligation.case_closed_at < p.end)
-    ids = set(session.scalars(select(Obligation.case_id).where(settled, period)))
-    ids.update(session.scalars(select(Obligation.case_id).where(Obligation.state == sql_const("open"),
-                                                               Obligation.warn_at <= now)))
+    ids = {r[0] for r in _plain_rows(session, select(Obligation.case_id).where(settled, period))}
+    ids.update(r[0] for r in _plain_rows(session, select(Obligation.case_id).where(
+        Obligation.state == sql_const("open"), Obligation.warn_at <= now)))
     return ids
+
+
+def _plain_rows(session: Session, q) -> list[tuple]:
+    """The driver's own row tuples, fetched at once: for the hundreds of thousands of ids and codes of a
+    population, building a result Row per row (and fetching row by row) cost more than the query. No type
+    processing: instants come as the driver gives them (text on SQLite, naive UTC on PostgreSQL)."""
+    result = session.connection().execute(q)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _names(ids: pd.Series, names: dict[int, str]) -> pd.Series:
@@ -158,7 +169,7 @@ def population(session: Session, p: Population, now: datetime) -> pd.DataFrame:
     # The case number is looked up for the drawn sample only (`with_case_numbers`).
     q = select(Case.id, Case.team_id, Case.handler_id, Case.category, Case.channel, type_coerce(basis, String)).where(*conds)
     columns = ["case_id", "team_id", "handler_id", "category", "channel", "basis_at"]
-    frame = pd.DataFrame.from_records(session.connection().execute(q).fetchall(), columns=columns)
+    frame = pd.DataFrame.from_records(_plain_rows(session, q), columns=columns)
     if not p.include_assessed:  # cases already assessed (few) are left out here, not by a subquery per case
         assessed = set(session.scalars(select(Assessment.case_id).where(Assessment.purpose == "regular",
                                                                         Assessment.assessed_at <= now)))

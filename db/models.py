@@ -136,9 +136,11 @@ class Case(Base):
         # Closed cases by closing time. Partial, so that "closed_at IS NULL" can only be served by
         # ix_cases_open (SQLite's statistics would otherwise take NULLs for rare and pick this one); covering
         # the board's filters, so "open at a past instant" (closed after it) is counted from the index alone.
+        # (PostgreSQL's index also carries the id, which SQLite's has anyway as the row id: a sampling
+        # population of a month reads ids and filters from this index alone.)
         Index("ix_cases_closed_covering", "closed_at", "received_at", "acceptance", "team_id", "handler_id",
               "category", "channel", sqlite_where=text("closed_at IS NOT NULL"),
-              postgresql_where=text("closed_at IS NOT NULL")),
+              postgresql_where=text("closed_at IS NOT NULL"), postgresql_include=["id"]),
     )
 
 
@@ -187,6 +189,9 @@ class Obligation(Base):
         Index("ix_obligations_settled_closed", "case_closed_at", "case_id",
               sqlite_where=text("state IN ('breached', 'review')"),
               postgresql_where=text("state IN ('breached', 'review')")),
+        # Open deadlines past their warning time, with their case: the other half of the population's flags.
+        Index("ix_obligations_open_warn_case", "warn_at", "case_id", sqlite_where=text("state = 'open'"),
+              postgresql_where=text("state = 'open'")),
         # Closed cases not yet archived, by closing time: the board's "to archive" tile and the archive page.
         Index("ix_obligations_archive_backlog", "case_closed_at", "team_id", "handler_id", "category", "channel",
               "state", "rule_id", sqlite_where=text("state = 'open' AND rule_id = 'ARC-ARCHIVE'"),
