@@ -13,6 +13,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def children_peak_mb() -> float:
     """Peak resident memory of the largest child process waited for so far (forked workers)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

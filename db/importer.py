@@ -195,7 +195,9 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
     known = known_case_numbers(session, [r["case_no"] for r in case_rows])
     fresh = [r for r in case_rows if r["case_no"] not in known]
     cases = evaluation_input(fresh, present, contact_rows)
-    pending = (start_evaluation(cases, now, th, with_spans=True, finish=row_maker(session, now, th))
+    # 10k new cases or more: split between two workers even below the usual chunk (a seed sends 20k at a time)
+    chunk = max(5000, -(-len(cases) // 2)) if len(cases) >= 10_000 else None
+    pending = (start_evaluation(cases, now, th, chunk=chunk, with_spans=True, finish=row_maker(session, now, th))
                if cases else None)
     try:
         out = Written()

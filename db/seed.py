@@ -266,16 +266,64 @@ def generate(n: int, seed: int, now: datetime, start: int = 0) -> tuple[list[dic
     return cases, contacts
 
 
+SEED_CHUNK = 20_000  # cases generated, then written and evaluated, at a time
+
+
+def _generate_chunks(out, n: int, seed_value: int, now: datetime, parent: int) -> None:
+    """In a forked process: the demo cases of `seed`, chunk by chunk, sent down a pipe. One generator
+    goes through them in order, so the data is exactly what `generate(n, seed_value, now)` gives."""
+    from rules.evaluate import _worker_start
+
+    _worker_start(parent)  # dies with the parent, holds none of its connections
+    gen = DemoGenerator(seed_value, now)
+    for start in range(0, n, SEED_CHUNK):
+        cases, contacts = [], []
+        for i in range(start, min(n, start + SEED_CHUNK)):
+            c, rows = gen.case(i)
+            cases.append(c)
+            contacts.extend(rows)
+        out.send((cases, contacts))
+    out.close()
+
+
 def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | None = None,
          progress=None) -> tuple[int, int]:
-    """Add N demo cases (existing case numbers from the same seed are updated) and evaluate all cases."""
+    """Add N demo cases (existing case numbers from the same seed are updated) and evaluate them, in one
+    transaction. Large seeds generate the next chunk of cases in a second process while this one writes
+    and evaluates the previous (generating was a quarter of a 100k seed)."""
     now = now or datetime.now(UTC)
-    cases, contacts = generate(n, seed_value, now)
-    with session_scope(url) as session:
-        exclusive(session, "import")
-        total = len(cases)
-        written = write_and_evaluate(session, cases, list(CASE_COLUMNS), contacts, now,
-                                     (lambda frac: progress(int(frac * total), total)) if progress else None)
-        refresh_statistics(session)
+    if n <= SEED_CHUNK:
+        chunks = iter([generate(n, seed_value, now)])
+        child = None
+    else:
+        import multiprocessing
+        import os
+
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_generate_chunks, args=(send, n, seed_value, now, os.getpid()), daemon=True)
+        child.start()  # before any database connection of this call exists
+        send.close()
+        chunks = (receive.recv() for _ in range(0, n, SEED_CHUNK))
+    added = done = 0
+    try:
+        with session_scope(url) as session:
+            exclusive(session, "import")
+            for cases, contacts in chunks:
+                base = done
+
+                def step(frac: float, base: int = base, size: int = len(cases)) -> None:
+                    progress(base + int(frac * size), n)
+
+                written = write_and_evaluate(session, cases, list(CASE_COLUMNS), contacts, now,
+                                             step if progress else None)
+                added += written.contacts_added
+                done += len(cases)
+            refresh_statistics(session)
+    finally:
+        if child is not None:
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
     settle_after_bulk(url)
-    return len(cases), written.contacts_added
+    return done, added

@@ -255,3 +255,24 @@ def test_new_cases_evaluated_from_the_rows_store_exactly_what_the_database_path_
     obligations, episodes, hours = imported
     assert len(obligations) > 9000 and len(episodes) > 8000 and sum(h.n for h in hours) > 8000
     assert {o.state for o in obligations} >= {"met", "open", "breached", "review"}
+
+
+def test_a_large_seed_generates_in_a_second_process_exactly_the_cases_of_one_generator(db_url, monkeypatch):
+    """Seeds above one chunk generate the next chunk in a forked process while this one writes: the stored
+    cases and contacts must be exactly those of one generator, and their obligations those a full
+    re-evaluation gives."""
+    import db.seed as seed_module
+    from db.obligations import reevaluate_all
+
+    monkeypatch.setattr(seed_module, "SEED_CHUNK", 300)
+    cases, contacts = seed_module.generate(1000, 4, NOW)
+    assert seed_module.seed(1000, 4, NOW, db_url) == (1000, len(contacts))
+    with session_scope(db_url) as s:
+        stored = s.execute(select(Case.case_no, Case.description, Case.closed_at).order_by(Case.case_no)).all()
+        stored_contacts = s.scalar(select(func.count()).select_from(Contact))
+    assert [tuple(r) for r in stored] == sorted((c["case_no"], c["description"], c["closed_at"]) for c in cases)
+    assert stored_contacts == len(contacts)
+    seeded = _stored_outcomes(db_url)
+    with session_scope(db_url) as s:
+        reevaluate_all(s, NOW)
+    assert _stored_outcomes(db_url) == seeded and len(seeded[0]) > 3000
