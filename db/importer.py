@@ -9,6 +9,7 @@ including the re-evaluation of the imported cases, is one transaction under the 
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from db.bulk import insert_tuples
 from db.locks import exclusive
 from db.models import Case, Contact, Handler, Team
 from db.library import sync_imported
-from db.obligations import (attach_ids, evaluation_input, known_case_numbers, reevaluate, row_maker, store,
+from db.obligations import (evaluation_input, known_case_numbers, reevaluate, row_maker, store,
                             thresholds)
 from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
@@ -88,13 +89,14 @@ def _chunks(seq: Sequence, size: int = CHUNK):
         yield seq[i:i + size]
 
 
-def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str]
-                ) -> tuple[dict[str, int], int, int, set[int]]:
+def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str],
+                owners: dict[str, tuple[int, int | None]] | None = None) -> tuple[dict[str, int], int, int, set[int]]:
     """Insert new case numbers, update known ones whose values differ (only the columns the file has).
 
     Returns case_no -> id, the numbers added and updated, and the ids of the cases that changed. A
     scheduler re-importing the latest export every few minutes mostly sends rows that are already stored
-    as they are: those are neither rewritten nor re-evaluated."""
+    as they are: those are neither rewritten nor re-evaluated. `owners` receives each new case's handler
+    and team ids."""
     teams = _lookup_ids(session, Team, {r["team"] for r in rows if r.get("team")}) if "team" in present else {}
     handler_team: dict[str, int | None] = {}
     for r in rows:
@@ -130,6 +132,8 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
         else:
             v.update(created_at=now, updated_at=now, version=1)
             new_rows.append(v)
+            if owners is not None:
+                owners[r["case_no"]] = (v["handler_id"], v.get("team_id"))
     table = Case.__table__
     if upd_rows:
         cols = [c for c in upd_rows[0] if c != "_id"]
@@ -181,7 +185,7 @@ class Written:
 
 def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], present: Sequence[str],
                        contact_rows: list[dict[str, Any]], now: datetime | None,
-                       progress: Callable[[float], None] | None = None) -> Written:
+                       progress: Callable[[float], None] | None = None, hours: Counter | None = None) -> Written:
     """Store checked case and contact rows and re-evaluate every case they changed, in the caller's
     transaction.
 
@@ -202,8 +206,9 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
     try:
         out = Written()
         ids: dict[str, int] = {}
+        owners: dict[str, tuple[int, int | None]] = {}
         if case_rows:
-            ids, out.cases_added, out.cases_updated, changed = store_cases(session, case_rows, present)
+            ids, out.cases_added, out.cases_updated, changed = store_cases(session, case_rows, present, owners)
             out.touched.update(changed)
         step(0.3)
         if contact_rows:
@@ -216,8 +221,10 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
         sync_imported(session, sorted(out.touched), now)
         fresh_ids = {ids[r["case_no"]] for r in fresh}
         if pending is not None:
-            attach_ids(session, cases)
-            store(session, cases, pending.result(), now, th, fresh=True)
+            for c in cases:  # ids known from the write: no need to read them back
+                c["id"] = ids[c["case_no"]]
+                c["handler_id"], c["team_id"] = owners[c["case_no"]]
+            store(session, cases, pending.result(), now, th, fresh=True, hours=hours)
             pending = None
         step(0.8)
         reevaluate(session, sorted(out.touched - fresh_ids), now, th)

@@ -9,12 +9,14 @@ which is what makes the most recent cases open and some of them at risk.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from faker import Faker
 
 from db.importer import write_and_evaluate
+from db.obligations import write_hours
 from db.locks import exclusive
 from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.vocab import CASE_COLUMNS
@@ -306,6 +308,7 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
         send.close()
         chunks = (receive.recv() for _ in range(0, n, SEED_CHUNK))
     added = done = 0
+    hours: Counter = Counter()  # hourly counts of all chunks, written once at the end
     try:
         with session_scope(url) as session:
             exclusive(session, "import")
@@ -316,9 +319,10 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
                     progress(base + int(frac * size), n)
 
                 written = write_and_evaluate(session, cases, list(CASE_COLUMNS), contacts, now,
-                                             step if progress else None)
+                                             step if progress else None, hours)
                 added += written.contacts_added
                 done += len(cases)
+            write_hours(session, hours)
             refresh_statistics(session)
     finally:
         if child is not None:

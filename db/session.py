@@ -27,6 +27,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=15000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of page cache instead of SQLite's 2 MiB: an import's index updates stop spilling to the WAL
+    # file page by page (the bare write of 100k cases' rows: 12-16 s -> 11-13 s here); used only as needed.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
