@@ -11,7 +11,7 @@ import pandas as pd
 from rules.applies import applicable_checks
 from rules.catalogue import BY_ID
 from domain.i18n import t
-from domain.timeutil import fmt_local
+from domain.timeutil import fmt_duration, fmt_local
 from services.views import flag_detail, flow_stages
 from domain.vocab import label
 
@@ -54,12 +54,25 @@ def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: da
     """The steps of Appendix A with when they happened, what the record says at each step, and the
     obligations judged there (what went right or wrong)."""
     steps = flow_stages(record, now, lang)
+    shown: set[str] = set()
+
+    def once(*parts: str | None) -> str:
+        """The parts not already told at this or an earlier step (a transfer record often repeats the
+        description, a department's solution the measures): a handout says each thing once."""
+        out = []
+        for part in parts:
+            part = (part or "").strip()
+            if part and part not in shown:
+                shown.add(part)
+                out.append(part)
+        return "；".join(out)
+
     text = {
-        0: record.get("description"),
-        1: "；".join(x for x in (record.get("true_reason"), record.get("customer_demand")) if x),
-        2: "；".join(x for x in (record.get("event_restoration"), record.get("existing_problem"),
-                                record.get("solution_measures"), record.get("dept_solution")) if x),
-        3: record.get("decision"),
+        0: once(record.get("description")),
+        1: once(record.get("true_reason"), record.get("customer_demand")),
+        2: once(record.get("event_restoration"), record.get("existing_problem"), record.get("solution_measures"),
+                record.get("dept_solution")),
+        3: once(record.get("decision")),
     }
     # which step of the flow each rule judges (a rejected case's flow is received, told, survey, closed,
     # archived)
@@ -85,7 +98,7 @@ def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: da
         rule = BY_ID[o["rule_id"]]
         steps[n]["verdicts"].append({
             "kind": RIGHT if good else WRONG, "rule_id": o["rule_id"], "clause": o["clause"],
-            "title": rule.title_zh if lang == "zh" else rule.title_en, "detail": flag_detail(o, now, lang)})
+            "title": rule.title_zh if lang == "zh" else rule.title_en, "detail": _as_it_happened(o, record, now, lang)})
     stored = {o["rule_id"] for o in obligations}
     for rule_id in sorted(applicable_checks(record, now) - stored):  # checks that passed store no row
         rule = BY_ID[rule_id]
@@ -94,6 +107,21 @@ def story(record: dict[str, Any], obligations: Sequence[dict[str, Any]], now: da
                                      "title": rule.title_zh if lang == "zh" else rule.title_en,
                                      "detail": t("lib.check_passed", lang)})
     return steps
+
+
+def _as_it_happened(o: dict[str, Any], record: dict[str, Any], now: datetime, lang: str) -> str:
+    """A verdict's detail for the story of a case (the library, training handouts): told with the case's own
+    events, never counted from today. A deadline missed on a closed case is measured to the closing; one
+    still owed (an archive not done, a case still open) is told as missed, without a running count."""
+    detail = flag_detail(o, now, lang)
+    missed = o["status"] == "breached" and o["fulfilled_at"] is None and o["outcome"] in ("missed", "pending", "at_risk")
+    if not missed or o["due_at"] is None:
+        return detail
+    closed = record.get("closed_at")
+    if closed is not None and closed > o["due_at"] and o["rule_id"] != "ARC-ARCHIVE":
+        return t("lib.story.missed_at_close", lang, due=fmt_local(o["due_at"]), closed=fmt_local(closed),
+                 over=fmt_duration((closed - o["due_at"]).total_seconds(), lang))
+    return t("lib.story.missed", lang, due=fmt_local(o["due_at"]))
 
 
 def rule_title(rule_id: str, lang: str = "zh") -> str:

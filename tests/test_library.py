@@ -284,3 +284,30 @@ def test_archiving_checks_the_records_and_feeds_the_engine(library):
             archive_cases(s, {"L-1": versions["L-1"] + 1}, "lead", NOW)
         with pytest.raises(LibraryRefused, match="not closed"):
             archive_cases(s, {"L-4": 1}, "lead", NOW)
+
+
+def test_a_story_tells_the_case_as_it_happened_whatever_day_it_is_read(library):
+    """A handout about a past case never counts from today: a deadline missed on a closed case is measured
+    to the closing, one still owed is told as missed without a running count; the story read a month later
+    says the same. Repeated record text (a transfer record repeating the description, the department's
+    solution repeating the measures) is told once."""
+    from datetime import timedelta
+
+    with session_scope(library) as s:
+        rec = library_case(s, "L-1")
+        obligations = case_obligations(s, rec["id"], NOW)
+    rec = dict(rec, event_restoration=rec["description"], dept_solution="调整天线方向并扩容。",
+               solution_measures="调整天线方向并扩容。")
+    closed = rec["closed_at"]
+    late = dict(next(o for o in obligations if o["rule_id"] == "SLA-FIRST-CONTACT"),
+                rule_id="SLA-FINAL-RESULT", status="breached", outcome="missed", state="breached",
+                due_at=closed - timedelta(hours=30), fulfilled_at=None)
+    told = [story(rec, obligations + [late], now, "zh") for now in (NOW, NOW + timedelta(days=33))]
+    details = [{v["rule_id"]: v["detail"] for st in steps for v in st["verdicts"]} for steps in told]
+    assert details[0] == details[1]
+    assert "至办结" in details[0]["SLA-FINAL-RESULT"] and "超出 1天6小时" in details[0]["SLA-FINAL-RESULT"]
+    assert "已超时" not in details[0]["ARC-ARCHIVE"] and "未按时完成" in details[0]["ARC-ARCHIVE"]
+    parts = [p for st in told[0] for p in st["text"].split("；") if p]
+    assert len(parts) == len(set(parts)) and parts.count("调整天线方向并扩容。") == 1
+    english = {v["rule_id"]: v["detail"] for st in story(rec, obligations + [late], NOW, "en") for v in st["verdicts"]}
+    assert "when the case was closed" in english["SLA-FINAL-RESULT"]
