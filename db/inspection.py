@@ -214,8 +214,11 @@ def digest(case_ids: Sequence[int]) -> str:
 
 
 def create_plan(session: Session, name: str, purpose: str, method: Method, pop: Population, seed: int,
-                inspectors: Sequence[str], scorecard_id: int, actor: str, now: datetime) -> tuple[int, int]:
-    """Draw and store a sample; returns (plan id, number of items). Nothing is stored when it is empty."""
+                inspectors: Sequence[str], scorecard_id: int, actor: str, now: datetime,
+                sizes: dict[str, int] | None = None) -> tuple[int, int]:
+    """Draw and store a sample; returns (plan id, number of items). Nothing is stored when it is empty.
+    `sizes`, when given, receives the population's and the sample's sizes (a calibration sample has more
+    items than cases: every inspector judges every case)."""
     if purpose not in ("regular", "calibration"):
         raise SampleInvalid("purpose must be regular or calibration")
     if not (name or "").strip():
@@ -226,6 +229,8 @@ def create_plan(session: Session, name: str, purpose: str, method: Method, pop: 
     sample = draw(frame, method, seed)
     if sample.empty:
         raise SampleInvalid("the population is empty: no case matches the plan's filters")
+    if sizes is not None:
+        sizes.update(population=len(frame), sample=len(sample))
     plan = SamplingPlan(name=name.strip(), purpose=purpose, method=method.method, seed=int(seed), drawn_at=now,
                         population_size=len(frame), scorecard_id=scorecard_id, created_by=actor,
                         params=json.dumps({"population": pop.to_dict(), "method": method.to_dict(),

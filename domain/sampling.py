@@ -48,6 +48,19 @@ def target_size(m: Method, population: int) -> int:
     raise SampleInvalid("give a size or a percent")
 
 
+def size_note(population: int, m: Method, drawn: int) -> tuple[str, dict] | None:
+    """Why the sample's size differs from the size asked for, as a message key and its values (None when
+    it does not differ, or when the method asks for no single size: a quota per handler and month)."""
+    if m.method == "quota" or population == 0:
+        return None
+    asked = int(m.size) if m.size is not None else target_size(m, population)
+    if m.size is not None and asked > population:
+        return "qa.size.population_smaller", {"asked": asked, "population": population, "drawn": drawn}
+    if drawn > asked:  # stratified: every stratum gets at least the minimum (or the whole stratum)
+        return "qa.size.minimum", {"asked": asked, "drawn": drawn, "extra": drawn - asked, "minimum": m.minimum}
+    return None
+
+
 def draw(population: pd.DataFrame, m: Method, seed: int) -> pd.DataFrame:
     """The sample: rows of `population` with a `stratum` column, in case_id order."""
     if m.method not in METHODS:

@@ -11,7 +11,7 @@ from db.inspection import (AssessmentRefused, Population, assignments, create_pl
                            handler_names, inspectors, latest_scorecards, plans, population, reassign, redraw)
 from db.queries import team_names
 from domain.config import local_zone
-from domain.sampling import METHODS, STRATA, Method, SampleInvalid, draw
+from domain.sampling import METHODS, STRATA, Method, SampleInvalid, draw, size_note
 from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
 from ui.auth import actor, allowed, guard
@@ -101,6 +101,9 @@ with new_tab:
             share_smp = 100 * sample["flagged"].mean() if len(sample) else 0
             st.info(tr("qa.preview_text", population=len(frame), sample=len(sample),
                        pop_flagged=f"{share_pop:.1f}", smp_flagged=f"{share_smp:.1f}"))
+            note = size_note(len(frame), m, len(sample))
+            if note:
+                st.caption(tr(note[0], **note[1]))
             if len(sample):
                 strata_counts = (sample.assign(stratum=sample["stratum"].replace("", "—"))
                                  .groupby("stratum").size().reset_index(name="n"))
@@ -109,11 +112,15 @@ with new_tab:
     if allowed("sample") and confirmed(tr("qa.draw"), "smp_draw", tr("qa.confirm_draw"), where=b2, type="primary"):
         try:
             with st.spinner(tr("qa.working")), db() as session:
-                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now)
+                sizes: dict[str, int] = {}
+                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now, sizes)
         except SampleInvalid as exc:
             st.error(tr("qa.invalid", error=md(str(exc))))
         else:
             st.success(tr("qa.drawn", id=plan_id, n=n))
+            note = size_note(sizes["population"], m, sizes["sample"])
+            if note:
+                st.caption(tr(note[0], **note[1]))
             st.session_state.pop("smp_seed", None)
 
 with list_tab:

@@ -72,6 +72,24 @@ def test_stratified_sample_keeps_every_stratum_minimum():
     assert (sample["stratum"] == sample["team"]).all()
 
 
+def test_a_sample_larger_or_smaller_than_asked_says_why():
+    from domain.i18n import t
+    from domain.sampling import size_note
+
+    pop = frame(300)
+    pop.loc[pop["case_id"] <= 3, "team"] = "Tiny"
+    m = Method("stratified", size=10, strata=["team"], minimum=2)
+    sample = draw(pop, m, 5)
+    key, values = size_note(len(pop), m, len(sample))
+    assert key == "qa.size.minimum" and values["asked"] == 10 and values["drawn"] == len(sample) > 10
+    assert f"实际抽取 {len(sample)} 件" in t(key, "zh", **values) and f"{len(sample) - 10}" in t(key, "en", **values)
+    small = Method("random", size=500)
+    key, values = size_note(len(pop), small, len(draw(pop, small, 5)))
+    assert key == "qa.size.population_smaller" and "只有 300 件" in t(key, "zh", **values)
+    assert size_note(len(pop), Method("random", size=20), 20) is None
+    assert size_note(len(pop), Method("quota", per_handler=5), 70) is None  # no single size was asked for
+
+
 def test_quota_takes_k_per_handler_and_month_or_all_when_fewer():
     pop = frame(60, handlers=3)
     pop = pd.concat([pop, pd.DataFrame([{"case_id": 999, "case_no": "C999", "team": "T0", "handler": "Solo",

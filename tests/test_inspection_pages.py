@@ -46,6 +46,9 @@ def test_an_inspector_previews_and_draws_a_stratified_sample(inspected):
     at.button(key="smp_preview").click().run()
     assert not at.exception, at.exception
     assert at.info[0].value.startswith("总体 ") and "样本" in at.info[0].value
+    sampled = int(at.info[0].value.split("样本 ")[1].split(" 件")[0])
+    assert sampled > 10  # seven teams, at least one case each: the small ones are raised to the minimum ...
+    assert any(f"要求抽取 10 件，实际抽取 {sampled} 件" in c.value for c in at.caption)  # ... and the page says so
     at.button(key="smp_draw").click().run()
     assert at.warning[-1].value.startswith("确定按当前条件抽取")  # a bulk action asks first
     at.button(key="smp_draw_yes").click().run()
