@@ -37,9 +37,14 @@ with db() as session:
     assessed = assessment_rows(session, start, end)
     if teams():  # the sidebar's team filter applies here too
         assessed = assessed[assessed["team"].isin(teams())].reset_index(drop=True)
+    # the handler filter applies to every figure, table and chart below and to the export
+    chosen = st.multiselect(tr("qa.filter.handlers"), sorted(assessed["handler"].dropna().unique()),
+                            key="qr_handlers", placeholder=tr("qa.filter.all_handlers"))
+    if chosen:
+        assessed = assessed[assessed["handler"].isin(chosen)].reset_index(drop=True)
     items = item_rows(session, assessed["id"].tolist())
     cal = calibration_rows(session)
-    turned = overturned(session, start, end, teams())
+    turned = [r for r in overturned(session, start, end, teams()) if not chosen or r["handler"] in chosen]
 
 handlers = by_group(assessed, items, "handler", L, titles)
 teams = by_group(assessed, items, "team", L, titles)
@@ -47,6 +52,14 @@ failed = pareto(items)
 failed.insert(2, "title", failed["item_key"].map(lambda k: titles.get(k, k)))
 failed_shown = labelled(failed.drop(columns=["item_key"]).rename(columns={"title": "item_key"}), L)
 agree = agreement(cal)
+agree_shown = labelled(agree.assign(item_key=agree["item_key"].map(lambda k: titles.get(k, k))), L) \
+    if not agree.empty else labelled(agree, L)
+diff = disagreements(cal) if not cal.empty else pd.DataFrame()
+if not diff.empty:
+    verdicts = {v: tr(f"qa.verdict.{v}") for v in ("pass", "fail", "na")}
+    people = [c for c in diff.columns if c not in ("case_no", "item_key", "clause")]
+    diff = labelled(diff.assign(item_key=diff["item_key"].map(lambda k: titles.get(k, k)),
+                                **{p: diff[p].map(lambda v: verdicts.get(v, "—")) for p in people}), L)
 
 m1, m2, m3 = st.columns(3)
 m1.metric(tr("qa.metric.assessed"), len(assessed))
@@ -70,12 +83,17 @@ with t_handler:
     if handlers.empty:
         st.info(tr("qa.no_results"))
     else:
-        who = st.selectbox(tr("qa.col.handler"), sorted(handlers["handler"].dropna().unique()), key="qr_handler")
-        mine = handlers[handlers["handler"] == who]
-        chart = (alt.Chart(mine).mark_line(point=True)
+        # one line per chosen handler (a few), else the month's mean over everyone shown
+        shown_handlers = handlers if chosen and len(chosen) <= 8 else (
+            handlers.groupby("month", as_index=False)
+            .apply(lambda g: pd.Series({"mean_score": (g["mean_score"] * g["assessed"]).sum() / g["assessed"].sum(),
+                                        "assessed": g["assessed"].sum()}), include_groups=False)
+            .assign(handler=tr("qa.filter.all_handlers")))
+        chart = (alt.Chart(shown_handlers).mark_line(point=True)
                  .encode(x=alt.X("month:O", title=tr("qa.col.month")),
                          y=alt.Y("mean_score:Q", title=tr("qa.col.mean_score"), scale=alt.Scale(domain=[0, 100])),
-                         tooltip=["month", "mean_score", "pass_rate", "assessed"]).properties(height=220))
+                         color=alt.Color("handler:N", title=tr("qa.col.handler")),
+                         tooltip=["handler", "month", "mean_score", "assessed"]).properties(height=220))
         st.altair_chart(chart, width="stretch")
         st.dataframe(labelled(handlers, L), hide_index=True, width="stretch")
 with t_team:
@@ -99,20 +117,16 @@ with t_cal:
         st.info(tr("qa.no_calibration"))
     else:
         st.markdown(f"#### {tr('qa.agreement')}")
-        shown = agree.assign(item_key=agree["item_key"].map(lambda k: titles.get(k, k)))
-        st.dataframe(labelled(shown, L), hide_index=True, width="stretch")
+        st.dataframe(agree_shown, hide_index=True, width="stretch")
         st.markdown(f"#### {tr('qa.disagreements')}")
-        diff = disagreements(cal)
         if diff.empty:
             st.success(tr("qa.no_disagreement"))
         else:
-            verdicts = {v: tr(f"qa.verdict.{v}") for v in ("pass", "fail", "na")}
-            people = [c for c in diff.columns if c not in ("case_no", "item_key", "clause")]
-            diff = diff.assign(item_key=diff["item_key"].map(lambda k: titles.get(k, k)),
-                               **{p: diff[p].map(lambda v: verdicts.get(v, "—")) for p in people})
-            st.dataframe(labelled(diff, L), hide_index=True, width="stretch")
+            st.dataframe(diff, hide_index=True, width="stretch")
 
 sheets = {tr("qa.tab.handler"): labelled(handlers, L), tr("qa.tab.team"): labelled(teams, L),
-          tr("qa.tab.pareto"): failed_shown, tr("qa.tab.calibration"): labelled(agree, L)}
+          tr("qa.tab.pareto"): failed_shown, tr("qa.tab.calibration"): agree_shown}
+if not diff.empty:  # the same disagreements as on screen
+    sheets[tr("qa.disagreements")] = diff
 st.download_button(tr("qa.export"), export_xlsx(sheets), file_name=f"quality-{period[0]:%Y%m%d}-{period[1]:%Y%m%d}.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="qr_export")

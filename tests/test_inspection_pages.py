@@ -157,3 +157,24 @@ def test_admin_saves_a_new_scorecard_version_and_inspectors_only_read(inspected)
 ])
 def test_inspection_pages_check_the_role(inspected, role, path, allowed):
     assert refused_directly(path, role) is (not allowed)
+
+
+def test_the_handler_filter_applies_to_every_table_and_chart(inspected):
+    url, card = inspected
+    plan_id, _ = draw_plan(url, card, inspectors=("insp-a",))
+    with session_scope(url) as s:
+        items = assignments(s, plan_id=plan_id)
+    first = items[0]
+    other = next(i for i in items if i["handler"] != first["handler"])
+    for item in (first, other):
+        fill_and_save(page("pages/assess.py", assess_item=item["id"]), item["id"], {"communication": "fail"})
+    res = page("pages/quality.py", role="team_lead")
+    assert res.metric[0].value == "2"
+    assert set(res.dataframe[0].value["处理人"]) == {first["handler"], other["handler"]}
+    res.multiselect(key="qr_handlers").set_value([first["handler"]]).run()
+    assert not res.exception, res.exception
+    assert res.metric[0].value == "1"  # the figures ...
+    assert res.dataframe[0].value["处理人"].unique().tolist() == [first["handler"]]  # ... the handler table ...
+    teams_shown = res.dataframe[1].value  # ... the team table ...
+    assert teams_shown["质检件数"].sum() == 1 and teams_shown["班组"].tolist() == [first["team"]]
+    assert res.dataframe[2].value["不符合次数"].sum() == 1  # ... and the failed items (both failed one)
