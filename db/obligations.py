@@ -361,11 +361,43 @@ def stored_flags(session: Session, now: datetime, case_no: str | None = None) ->
     return out
 
 
+def _filled(column):
+    return and_(column.is_not(None), func.trim(column) != "")
+
+
+def check_applicability(session: Session, now: datetime) -> dict[str, int]:
+    """How many cases each check rule applies to as of `now` (the conditions of rules/applies.py in SQL,
+    one pass over the cases). Passing checks store no row, so this is how "passed" is counted."""
+    closed = and_(Case.closed_at.is_not(None), Case.closed_at <= now)
+    transferred = _filled(Case.transferred_to)
+    dissatisfied = and_(Case.satisfaction == "dissatisfied", or_(Case.survey_at.is_(None), Case.survey_at <= now))
+    rejected = Case.acceptance == "rejected"
+    conditions = {
+        "REC-ACCEPTANCE": Case.acceptance == "accepted",
+        "SCOPE-REJECTED": rejected,
+        "SCOPE-GROUND": rejected,
+        "REC-TRANSFER": transferred,
+        "REC-DEPT-SOLUTION": and_(transferred, closed),
+        "REC-DECISION": closed,
+        "SAT-SURVEY": closed,
+        "SAT-ROOT-CAUSE": dissatisfied,
+        "SAT-ALTERNATIVES": and_(dissatisfied, Case.demand_excessive.is_(True)),
+        "ARC-TYPICAL": Case.typical.is_(True),
+    }
+    q = select(*[func.coalesce(func.sum(sql_case((cond, 1), else_=0)), 0) for cond in conditions.values()]).where(
+        Case.received_at <= now)
+    return {rule_id: int(n) for rule_id, n in zip(conditions, session.execute(q).one())}
+
+
 def counts_by_rule(session: Session, now: datetime) -> dict[str, dict[str, int]]:
-    """rule_id -> number of obligations flagged breached / at_risk / review at `now`, and met."""
-    result: dict[str, dict[str, int]] = defaultdict(lambda: {"breached": 0, "at_risk": 0, "review": 0, "met": 0})
+    """rule_id -> obligations flagged breached / at_risk / review at `now`; `met` (deadlines fulfilled on
+    time); `applies` (cases the rule applies to) and, for check rules, `passed` (applies but raised nothing:
+    passing checks store no row, so a stored "met" would always read 0)."""
+    result: dict[str, dict[str, int]] = defaultdict(lambda: {"breached": 0, "at_risk": 0, "review": 0, "met": 0,
+                                                             "applies": 0})
     q = select(Obligation.rule_id, Obligation.state, func.count()).group_by(Obligation.rule_id, Obligation.state)
     for rule_id, state, n in session.execute(q):
+        result[rule_id]["applies"] += n  # every applicable deadline is stored, whatever its state
         if state in ("breached", "review", "met"):
             result[rule_id][state] += n
     open_q = (select(Obligation.rule_id,
@@ -375,5 +407,9 @@ def counts_by_rule(session: Session, now: datetime) -> dict[str, dict[str, int]]
     for rule_id, breached, at_risk in session.execute(open_q):
         result[rule_id]["breached"] += int(breached or 0)
         result[rule_id]["at_risk"] += int(at_risk or 0)
+    for rule_id, applies in check_applicability(session, now).items():
+        c = result[rule_id]
+        c["applies"] = applies
+        c["passed"] = max(0, applies - c["breached"] - c["review"])
     return dict(result)
 

@@ -159,10 +159,12 @@ def rules_table(counts: dict[str, dict[str, int]], th: Thresholds, lang: str = "
             t("col.clause", lang): r.clause,
             t("col.rule", lang): r.title_zh if lang == "zh" else r.title_en,
             t("rules.thresholds", lang): f"{t('th.' + r.threshold, lang)} = {values[r.threshold]:g}" if r.threshold else "",
+            t("rules.applies", lang): c.get("applies", 0),
             t("rules.breached_now", lang): c.get("breached", 0),
             t("rules.at_risk_now", lang): c.get("at_risk", 0),
             t("rules.review_now", lang): c.get("review", 0),
-            t("rules.met", lang): c.get("met", 0),
+            # deadlines: fulfilled on time; checks: applied and raised nothing (never a stored "met")
+            t("rules.met", lang): c.get("passed", 0) if r.kind == "check" else c.get("met", 0),
             t("col.explain", lang): r.explain_zh if lang == "zh" else r.explain_en,
         })
     return pd.DataFrame(rows)

@@ -92,3 +92,26 @@ def test_a_failed_bulk_re_evaluation_keeps_the_old_thresholds_and_obligations(db
     with session_scope(db_url) as s:
         assert thresholds(s) == Thresholds()
     assert stored(db_url, NOW) == before
+
+
+def test_check_rules_count_the_cases_they_apply_to_and_those_that_passed(db_url):
+    """Passing checks store no row; the rules page must not read "0 compliant" for them. Applicability is
+    counted in SQL and must equal rules/applies.py case by case; passed = applies - breached - review, as a
+    fresh evaluation gives."""
+    from collections import Counter
+
+    from rules.applies import applicable_checks
+    from rules.catalogue import RULES
+
+    seed(400, 7, NOW, db_url)
+    with session_scope(db_url) as s:
+        counts = counts_by_rule(s, NOW)
+        cases = load_cases(s, received_until=NOW)
+    applies = Counter(rule for c in cases for rule in applicable_checks(c, NOW))
+    flagged = Counter(f.rule_id for f in flags(evaluate(cases, NOW, Thresholds())))
+    for rule in (r for r in RULES if r.kind == "check"):
+        assert counts[rule.id]["applies"] == applies[rule.id], rule.id
+        assert counts[rule.id]["passed"] == applies[rule.id] - flagged[rule.id], rule.id
+    assert counts["REC-DECISION"]["passed"] > 0 and counts["REC-ACCEPTANCE"]["applies"] > 300
+    deadline = counts["SLA-FIRST-CONTACT"]
+    assert deadline["applies"] == sum(1 for c in cases if c["acceptance"] == "accepted") and deadline["met"] > 0
