@@ -18,7 +18,7 @@ from domain.config import local_zone
 from domain.timeutil import fmt_local, to_local
 from domain.vocab import ENUMS, label
 from ui.common import as_of, date_bounds, db, lang, replaying, teams, tr
-from ui.auth import guard, live_check
+from ui.auth import current_user, guard, live_check
 
 guard("board")
 
@@ -137,6 +137,7 @@ def live_board() -> None:
                               column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
                               column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
         open_picked(picked, queue)
+    exports = st.container()  # the export buttons sit under the queue they export (filled in below)
 
     data = board_period(filters, now, start, end, cutoff, offset, replaying())
     left, right = st.columns(2)
@@ -185,13 +186,15 @@ def live_board() -> None:
                               column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
         open_picked(picked, appeal)
 
-    e1, e2, _ = st.columns([1, 1, 4])
     handler_table = view.handler_frame(handler_rows, L, late_notices)
-    e1.download_button(tr("board.export_csv"), view.export_csv(queue), file_name="act-now.csv", mime="text/csv",
-                       key="board_csv")
+    e1, e2, _ = exports.columns([1, 1, 4])
+    page_name = tr("page.board")
+    e1.download_button(tr("board.export_csv"), view.export_csv(queue), file_name=view.export_name(page_name, now, "csv"),
+                       mime="text/csv", key="board_csv")
+    stamp = view.export_stamp(now, (current_user(touch=False) or {}).get("display_name", ""), L)
     e2.download_button(tr("board.export_xlsx"),
-                       view.export_xlsx({tr("board.queue"): queue, tr("board.by_handler"): handler_table}),
-                       file_name="board.xlsx", key="board_xlsx",
+                       view.export_xlsx({tr("board.queue"): queue, tr("board.by_handler"): handler_table}, stamp),
+                       file_name=view.export_name(page_name, now, "xlsx"), key="board_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 

@@ -8,12 +8,12 @@ import streamlit as st
 from db.library import CLAUSES, LibraryFilters, library_case, library_facets, search_library
 from db.queries import case_obligations
 from services.library_view import RIGHT, matching_line, pack_docx, pack_pdf, pack_rows, story
-from services.board import export_xlsx
+from services.board import export_name, export_stamp, export_xlsx
 from domain.textsearch import highlight_markdown, query_terms
 from domain.timeutil import fmt_local
 from services.views import timeline_frame
 from domain.vocab import ENUMS, label
-from ui.auth import allowed, guard
+from ui.auth import allowed, current_user, guard
 from ui.common import as_of, db, lang, md, tr
 
 guard("library")
@@ -151,10 +151,11 @@ if allowed("export_pack") and chosen:
                 cases.append(rec)
         in_pack = [e for e in search_library(session, LibraryFilters(), limit=100000) if e["case_no"] in chosen]
     c1, c3, c2 = st.columns(3)
-    c1.download_button(tr("lib.export_docx"), pack_docx(title, cases, now, L), file_name="training-pack.docx",
+    c1.download_button(tr("lib.export_docx"), pack_docx(title, cases, now, L), file_name=export_name(tr("lib.pack"), now, "docx"),
                        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document", key="lib_docx")
-    c3.download_button(tr("lib.export_pdf"), pack_pdf(title, cases, now, L), file_name="training-pack.pdf",
+    c3.download_button(tr("lib.export_pdf"), pack_pdf(title, cases, now, L), file_name=export_name(tr("lib.pack"), now, "pdf"),
                        mime="application/pdf", key="lib_pdf")
-    c2.download_button(tr("lib.export_xlsx"), export_xlsx({tr("lib.pack"): pack_rows(in_pack, L)}),
-                       file_name="training-pack.xlsx", key="lib_xlsx",
+    c2.download_button(tr("lib.export_xlsx"), export_xlsx({tr("lib.pack"): pack_rows(in_pack, L)},
+                                                          export_stamp(now, (current_user(touch=False) or {}).get("display_name", ""), L)),
+                       file_name=export_name(tr("lib.pack"), now, "xlsx"), key="lib_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -9,11 +9,11 @@ import streamlit as st
 
 from db.reviews import overturned
 from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
-from services.board import export_xlsx
+from services.board import export_name, export_stamp, export_xlsx
 from domain.config import local_zone
 from domain.timeutil import fmt_local
 from domain.quality import agreement, by_group, disagreements, labelled, pareto
-from ui.auth import guard
+from ui.auth import current_user, guard
 from ui.common import as_of, date_bounds, db, lang, teams, tr
 
 guard("quality")
@@ -128,5 +128,6 @@ sheets = {tr("qa.tab.handler"): labelled(handlers, L), tr("qa.tab.team"): labell
           tr("qa.tab.pareto"): failed_shown, tr("qa.tab.calibration"): agree_shown}
 if not diff.empty:  # the same disagreements as on screen
     sheets[tr("qa.disagreements")] = diff
-st.download_button(tr("qa.export"), export_xlsx(sheets), file_name=f"quality-{period[0]:%Y%m%d}-{period[1]:%Y%m%d}.xlsx",
+stamp = export_stamp(now, (current_user(touch=False) or {}).get("display_name", ""), L)
+st.download_button(tr("qa.export"), export_xlsx(sheets, stamp), file_name=export_name(tr("page.quality"), now, "xlsx"),
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="qr_export")

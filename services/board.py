@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, Sequence
 
@@ -11,6 +12,7 @@ import pandas as pd
 from rules.catalogue import BY_ID
 from domain.i18n import t
 from domain.privacy import neutralise_cell
+from domain.config import local_zone
 from domain.timeutil import fmt_duration, fmt_local
 from domain.vocab import label
 
@@ -140,12 +142,61 @@ def export_csv(frame: pd.DataFrame) -> bytes:
     return _safe(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def export_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+_LOCAL_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+
+def _as_datetimes(column: pd.Series) -> pd.Series | None:
+    """A column of local times written as text (fmt_local: "2026-03-02 06:00") as datetimes, so that Excel
+    can sort, filter and compute with them; None when the column is something else."""
+    values = column.dropna()
+    values = values[values.astype(str) != ""]
+    if values.empty or not values.map(lambda v: isinstance(v, str) and bool(_LOCAL_MINUTE.match(v))).all():
+        return None
+    return pd.to_datetime(column.replace("", None), format="%Y-%m-%d %H:%M")
+
+
+def _width(values: list[object]) -> int:
+    """Column width in Excel's units: CJK characters are two wide; capped, long text wraps in the cell."""
+    longest = max((sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(v)) for v in values), default=4)
+    return max(6, min(60, longest + 2))
+
+
+def export_xlsx(frames: dict[str, pd.DataFrame], stamp: str | None = None) -> bytes:
+    """Sheets people keep: an as-of / exported-by line above each table (`stamp`), a frozen header row,
+    local times as real Excel date-times, columns as wide as their content, formulas neutralised."""
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(buf, engine="xlsxwriter", datetime_format="yyyy-mm-dd hh:mm") as writer:
+        book = writer.book
+        header = book.add_format({"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True})
+        wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        top = 1 if stamp else 0
         for name, frame in frames.items():
-            _safe(frame).to_excel(writer, sheet_name=name[:31], index=False)
+            frame = _safe(frame)
+            for col in frame.columns:
+                converted = _as_datetimes(frame[col])
+                if converted is not None:
+                    frame[col] = converted
+            sheet_name = name[:31]
+            frame.to_excel(writer, sheet_name=sheet_name, index=False, startrow=top)
+            sheet = writer.sheets[sheet_name]
+            if stamp:
+                sheet.write(0, 0, stamp)
+            for i, col in enumerate(frame.columns):
+                sheet.write(top, i, str(col), header)
+                sample = [col] + frame[col].head(500).tolist()
+                width = 17 if pd.api.types.is_datetime64_any_dtype(frame[col]) else _width(sample)
+                sheet.set_column(i, i, width, wrap if width >= 60 else None)
+            sheet.freeze_panes(top + 1, 0)
     return buf.getvalue()
+
+
+def export_name(page: str, now: datetime, suffix: str) -> str:
+    """A download's file name: the page and the local time, e.g. 督办看板_20261129_1530.xlsx."""
+    return f"{page}_{now.astimezone(local_zone()):%Y%m%d_%H%M}.{suffix}"
+
+
+def export_stamp(now: datetime, user: str, lang: str = "zh") -> str:
+    return t("export.stamp", lang, when=fmt_local(now), user=user)
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:

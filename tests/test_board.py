@@ -130,6 +130,24 @@ def test_exports_have_a_bom_and_no_formulas():
     assert wb["队列"]["A2"].value == "'=HYPERLINK(\"x\")"
 
 
+def test_xlsx_exports_are_sheets_people_keep():
+    """An as-of / exported-by line, a frozen header, local times as Excel date-times, widths that fit."""
+    import io
+
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"工单号": ["TZ1", "TZ2"], "到期时间": ["2026-03-02 06:00", ""],
+                          "投诉内容": ["客户反映夜间信号弱，" * 12, "短"], "件数": [3, 4]})
+    stamp = view.export_stamp(datetime(2026, 11, 29, 7, 30, tzinfo=SH), "王组长", "zh")
+    sheet = load_workbook(io.BytesIO(view.export_xlsx({"队列": frame}, stamp)))["队列"]
+    assert sheet["A1"].value == "截至 2026-11-29 07:30 · 导出人：王组长"
+    assert [c.value for c in sheet[2]] == ["工单号", "到期时间", "投诉内容", "件数"]
+    assert sheet.freeze_panes == "A3"
+    assert sheet["B3"].value == datetime(2026, 3, 2, 6, 0) and sheet["B3"].is_date and sheet["B4"].value is None
+    assert 59 < sheet.column_dimensions["C"].width < 62 and sheet.column_dimensions["A"].width < 12
+    assert view.export_name("实时督办看板", datetime(2026, 11, 29, 7, 30, tzinfo=SH), "xlsx") == "实时督办看板_20261129_0730.xlsx"
+
+
 def test_board_page_renders_tiles_queue_and_follows_filters(dataset):
     at = signed_in("team_lead")
     at.run()
