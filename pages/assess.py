@@ -74,13 +74,17 @@ with left:
     facts = {tr("qa.col.handler"): record["handler"], tr("qa.col.team"): record["team"] or "",
              tr("qa.customer"): f"{mask_name(record['customer_name'])} {mask_phone(record['customer_phone'])}",
              tr("qa.received"): fmt_local(record["received_at"]), tr("qa.closed"): fmt_local(record["closed_at"]),
-             # inspectors judge the handling, not the customer: free text is shown de-identified
-             tr("qa.description"): scrub_text(record["description"], customer),
-             tr("qa.true_reason"): scrub_text(record["true_reason"], customer),
-             tr("qa.demand"): scrub_text(record["customer_demand"], customer),
-             tr("qa.decision"): scrub_text(record["decision"], customer),
              tr("qa.satisfaction"): label("satisfaction", record["satisfaction"], L)}
     st.dataframe([{tr("col.column"): k, tr("qa.value"): v} for k, v in facts.items()], hide_index=True, width="stretch")
+    # the text an inspector must read, whole and wrapping (inspectors judge the handling, not the customer:
+    # free text is shown de-identified)
+    for key, field in (("qa.description", "description"), ("qa.true_reason", "true_reason"),
+                       ("qa.demand", "customer_demand"), ("qa.decision", "decision")):
+        text = scrub_text(record[field], customer)
+        if text:
+            with st.container(border=True):
+                st.caption(tr(key))
+                st.markdown(md(text))
     st.markdown(f"#### {tr('detail.timeline')}")
     contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
                  tr("col.note"): scrub_text(c["note"], customer)} for c in record["contacts"] if c["contact_at"] <= now]

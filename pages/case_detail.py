@@ -18,7 +18,7 @@ from domain.deid import scrub_text
 from services.library_view import split_items
 from domain.privacy import mask_name, mask_phone
 from domain.timeutil import fmt_local, to_local
-from services.views import case_fields, flags_table, flow_stages, timeline_frame
+from services.views import LONG_TEXT, case_fields, case_texts, flags_table, flow_stages, timeline_frame
 from domain.vocab import ENUMS, label
 from rules.catalogue import BY_ID
 from ui.auth import actor, allowed, guard, my_handler_id, role
@@ -88,10 +88,13 @@ left, right = st.columns([3, 2])
 with left:
     st.markdown(f"#### {tr('detail.timeline')}")
     frame = timeline_frame(record, obligations, now, L)
-    chart = (alt.Chart(frame).mark_point(size=120, filled=True)
-             .encode(x=alt.X("time:T", title=None), y=alt.Y("lane:N", title=None),
-                     color=alt.Color("event:N", title=None), tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
-             .properties(height=180))
+    # numeric time labels (no English month or weekday names), large enough to read
+    chart = (alt.Chart(frame).mark_point(size=160, filled=True)
+             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0, labelFontSize=12)),
+                     y=alt.Y("lane:N", title=None, axis=alt.Axis(labelFontSize=13)),
+                     color=alt.Color("event:N", title=None, legend=alt.Legend(orient="bottom", labelFontSize=12)),
+                     tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+             .properties(height=280))
     st.altair_chart(chart, width="stretch")
     contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
                  tr("col.channel"): label("contact_channel", c["channel"], L), tr("col.note"): c["note"] or ""}
@@ -109,7 +112,11 @@ with right:
             st.caption(step["when"])
 
 st.markdown(f"#### {tr('detail.fields')}")
-rows = case_fields(record, L)
+for title, text in case_texts(record, L):  # free text as text: a grid cell would cut it off
+    with st.container(border=True):
+        st.caption(title)
+        st.markdown(md(text))
+rows = case_fields(record, L, skip=LONG_TEXT)
 half = (len(rows) + 1) // 2
 c1, c2 = st.columns(2)
 c1.dataframe(rows[:half], hide_index=True, width="stretch")

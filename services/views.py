@@ -48,10 +48,28 @@ ENUM_FIELDS = {"channel": "channel", "category": "category", "acceptance": "acce
                "rejection_reason": "rejection_reason", "satisfaction": "satisfaction"}
 
 
-def case_fields(record: dict[str, Any], lang: str = "zh") -> list[dict[str, str]]:
-    """Every interchange field of a case as (label, shown value) rows, times in the local zone."""
+# Free-text fields: read as text (wrapping blocks), never squeezed into a grid cell.
+LONG_TEXT = ("description", "true_reason", "customer_demand", "event_restoration", "existing_problem",
+             "solution_measures", "dept_solution", "decision", "dissatisfaction_cause", "alternatives",
+             "typical_summary")
+
+
+def case_texts(record: dict[str, Any], lang: str = "zh") -> list[tuple[str, str]]:
+    """The case's free-text fields that have content, as (label, text)."""
+    out = []
+    for name in LONG_TEXT:
+        value = record.get(name)
+        if value is not None and str(value).strip():
+            out.append((CASE_COLUMNS[name][0] if lang == "zh" else name, str(value)))
+    return out
+
+
+def case_fields(record: dict[str, Any], lang: str = "zh", skip: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Every interchange field of a case (but `skip`) as (label, shown value) rows, times in the local zone."""
     rows = []
     for name, (zh, kind, _req) in CASE_COLUMNS.items():
+        if name in skip:
+            continue
         value = record.get(name)
         if kind == "time":
             shown = fmt_local(value)

@@ -96,3 +96,20 @@ def test_inspectors_cannot_record_contacts(one_case):
     assert not [f for f in at.get("form") if getattr(f, "id", "") == "detail_add_contact"]
     assert not [b for b in at.get("form_submit_button") if b.form_id == "detail_add_contact"]
     assert [b.form_id for b in at.get("form_submit_button")] == ["detail_mark"]  # inspectors may mark typical cases
+
+
+def test_the_case_page_shows_free_text_whole_as_text_not_in_grid_cells(db_url, tmp_path):
+    long_text = "客户反映家中宽带自本月初起每晚八点后频繁断线，" * 8 + "要求彻底排查并减免当月费用。"
+    received = datetime.now(SH) - timedelta(hours=3)
+    rows = [case_row("E-2", received_at=received.strftime("%Y-%m-%d %H:%M:%S"), description=long_text,
+                     decision="上门更换光猫并减免半月费用。", promised_reply_at="")]
+    assert import_files(write_csv(tmp_path / "cases.csv", rows)).ok
+    at = signed_in("team_lead", detail_case_no="E-2")
+    at.run()
+    at.switch_page("pages/case_detail.py").run()
+    assert not at.exception, at.exception
+    texts = [m.value.replace("\\", "") for m in at.markdown]
+    assert long_text in texts and "上门更换光猫并减免半月费用。" in texts  # whole, as wrapping text
+    grids = " ".join(d.value.to_string() for d in at.dataframe)
+    assert "每晚八点后" not in grids  # and not cut off in a grid cell
+    assert "投诉内容" in [c.value for c in at.caption]

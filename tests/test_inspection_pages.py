@@ -178,3 +178,21 @@ def test_the_handler_filter_applies_to_every_table_and_chart(inspected):
     teams_shown = res.dataframe[1].value  # ... the team table ...
     assert teams_shown["质检件数"].sum() == 1 and teams_shown["班组"].tolist() == [first["team"]]
     assert res.dataframe[2].value["不符合次数"].sum() == 1  # ... and the failed items (both failed one)
+
+
+def test_the_assessment_page_shows_the_case_text_whole_and_de_identified(inspected):
+    from db.models import Case
+    from domain.deid import scrub_text
+
+    url, card = inspected
+    plan_id, _ = draw_plan(url, card, inspectors=("insp-a",))
+    with session_scope(url) as s:
+        item = assignments(s, plan_id=plan_id)[0]
+        case = s.scalar(select(Case).where(Case.case_no == item["case_no"]))
+        expected = scrub_text(case.description, [case.customer_name] if case.customer_name else [])
+        name = case.customer_name
+    at = page("pages/assess.py", assess_item=item["id"])
+    texts = [m.value.replace("\\", "") for m in at.markdown]
+    assert expected and expected in texts
+    grids = " ".join(d.value.to_string() for d in at.dataframe)
+    assert expected[:12] not in grids and (not name or name not in " ".join(texts))
