@@ -110,4 +110,4 @@ for section, key, path, title, icon in PAGES:
         continue
     sections.setdefault(tr(section), []).append(_page(key, path, title, icon, default=first))
     first = False
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()  # every page listed (no "View more")

@@ -159,10 +159,14 @@ def live_board() -> None:
         c1, c2 = st.columns(2)
         with c1:
             st.markdown(f"#### {tr('board.trend')}")
-            trend = view.trend_frame(breaches)
+            trend = view.trend_frame(breaches, L)
             st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
-                x=alt.X("day:T", title=None), y=alt.Y("n:Q", title=None), color=alt.Color("rule_id:N", title=None),
-                tooltip=["day", "rule_id", "n"]).properties(height=260), width="stretch")
+                x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),  # no English month names
+                y=alt.Y("n:Q", title=None),
+                color=alt.Color("rule:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
+                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d", title=tr("col.day")),
+                         alt.Tooltip("rule:N", title=tr("col.rule")), alt.Tooltip("n:Q", title=tr("board.count"))])
+                .properties(height=260), width="stretch")
         with c2:
             st.markdown(f"#### {tr('board.heatmap')}")
             heat = view.heatmap_frame(breaches, L)

@@ -74,8 +74,7 @@ def compliance_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.Dat
     data = []
     for r in sorted(rows, key=lambda r: r["rule_id"]):
         rule = BY_ID[r["rule_id"]]
-        data.append({
-            "ID": r["rule_id"],
+        data.append({  # titles, not rule ids: the people reading it think in deadlines, not codes
             t("col.rule", lang): rule.title_zh if lang == "zh" else rule.title_en,
             t("col.clause", lang): rule.clause,
             t("rules.met", lang): r["met"],
@@ -85,9 +84,12 @@ def compliance_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.Dat
     return pd.DataFrame(data)
 
 
-def trend_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def trend_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    """Breaches per local day and deadline, the deadline by its title (the chart's legend)."""
     frame = pd.DataFrame(rows, columns=["day", "weekday", "hour", "rule_id", "category", "channel", "n"])
-    return frame.groupby(["day", "rule_id"], as_index=False)["n"].sum()
+    out = frame.groupby(["day", "rule_id"], as_index=False)["n"].sum()
+    out["rule"] = out["rule_id"].map(lambda r: BY_ID[r].title_zh if lang == "zh" else BY_ID[r].title_en)
+    return out
 
 
 def heatmap_frame(rows: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:

@@ -122,7 +122,8 @@ def timeline_frame(record: dict[str, Any], obligations: Sequence[dict[str, Any]]
             rows.append({"time": record[name], "event": t(key, lang), "lane": t("col.event", lang)})
     for o in obligations:
         if o["due_at"] is not None:
-            rows.append({"time": o["due_at"], "event": f"{o['rule_id']} {t('col.due', lang)}",
+            rule = BY_ID[o["rule_id"]]
+            rows.append({"time": o["due_at"], "event": f"{rule.title_zh if lang == 'zh' else rule.title_en}{t('col.due', lang)}",
                          "lane": t("col.due", lang)})
     frame = pd.DataFrame(rows)
     frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.tz_convert(_zone_name()).dt.tz_localize(None)
@@ -201,7 +202,8 @@ def whatif(cases: Sequence[dict], now: datetime, current: Thresholds, trial: Thr
         for status in ("breached", "at_risk", "review"):
             b, a = before.get((r.id, status), 0), after.get((r.id, status), 0)
             if a or b:
-                rows.append({"ID": r.id, t("col.status", lang): t(f"status.{status}", lang),
+                rows.append({t("col.rule", lang): r.title_zh if lang == "zh" else r.title_en,
+                             t("col.status", lang): t(f"status.{status}", lang),
                              t("rules.current", lang): b, t("rules.trial", lang): a,
                              t("rules.change", lang): a - b})
     return pd.DataFrame(rows)

@@ -185,3 +185,14 @@ def test_the_archive_deadline_joins_the_queue_only_when_chosen(dataset):
     assert not [r for r in default if r["rule_id"] == "ARC-ARCHIVE"]
     assert sorted(r["case_no"] for r in chosen if r["rule_id"] == "ARC-ARCHIVE") == ["C", "D"]
     assert tiles["to_archive"] == 2
+
+
+def test_charts_and_the_on_time_table_name_deadlines_by_title_not_by_rule_id():
+    rows = [{"day": "2026-03-02", "weekday": 0, "hour": 9, "rule_id": "SLA-FIRST-CONTACT", "category": "network",
+             "channel": "phone", "n": 3}]
+    trend = view.trend_frame(rows, "zh")
+    assert trend["rule"].tolist() == ["24小时内首次联系客户"]
+    assert view.trend_frame(rows, "en")["rule"].tolist() == ["First contact within 24 h"]
+    table = view.compliance_frame([{"rule_id": "SLA-FIRST-CONTACT", "met": 5, "breached": 1, "rate": 5 / 6}], "zh")
+    assert "ID" not in table.columns and not table.astype(str).apply(lambda c: c.str.contains("SLA-")).any().any()
+    assert table.iloc[0]["规则"] == "24小时内首次联系客户"
