@@ -181,6 +181,11 @@ def list_users(session: Session) -> list[dict]:
             for u in session.scalars(select(User).order_by(User.username))]
 
 
+def display_names(session: Session) -> dict[str, str]:
+    """username -> the name people know a colleague by (pages show it instead of the account name)."""
+    return dict(session.execute(select(User.username, User.display_name)).all())
+
+
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from db.inspection import AssessmentRefused, StaleAssessment, assignments, load_item, save_assessment
 from db.queries import case_obligations, case_record
+from db.users import display_names
 from rules.applies import applicable_checks
 from domain.deid import scrub_text
 from domain.privacy import mask_name, mask_phone
@@ -26,18 +27,21 @@ everyone = c1.toggle(tr("qa.all_assignees"), key="assess_everyone")
 only_open = c2.toggle(tr("qa.only_open"), value=True, key="assess_only_open")
 with db() as session:
     rows = assignments(session, assignee=None if everyone else actor(), only_open=only_open)
+    people = display_names(session)
 
 if not rows:
     st.info(tr("qa.no_assignments"))
     if allowed("sample"):
         st.caption(tr("qa.go_sampling"))
 ids = [r["id"] for r in rows]
-labels = {r["id"]: f"{r['case_no']} · {r['plan']} · {r['assignee'] or '—'}"
+labels = {r["id"]: f"{r['case_no']} · {r['plan']} · {people.get(r['assignee'], r['assignee']) or '—'}"
          + (f" · {r['score'] if r['score'] is not None else '—'}" if r["assessed_at"] else "") for r in rows}
-listing = [{tr("qa.col.case_no"): r["case_no"], tr("qa.col.plan"): r["plan"], tr("qa.col.assignee"): r["assignee"],
+listing = [{tr("qa.col.case_no"): r["case_no"], tr("qa.col.plan"): r["plan"],
+            tr("qa.col.assignee"): people.get(r["assignee"], r["assignee"]),
             tr("qa.col.handler"): r["handler"], tr("qa.col.team"): r["team"] or "",
             tr("qa.col.category"): label("category", r["category"], L),
-            tr("qa.col.score"): r["score"], tr("qa.assessed_at"): fmt_local(r["assessed_at"])} for r in rows]
+            tr("qa.col.score"): "—" if r["score"] is None else r["score"],
+            tr("qa.assessed_at"): fmt_local(r["assessed_at"])} for r in rows]
 if listing:
     st.dataframe(listing, hide_index=True, width="stretch", height=min(38 + 35 * len(listing), 300))
 

@@ -58,7 +58,7 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
             partial=partial,
             cases_name=cases_file.name if cases_file else None,
             contacts_name=contacts_file.name if contacts_file else None,
-            progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=stage)),
+            progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=tr(f"import.stage.{stage}"))),
             actor=actor(),
         )
     if report.written:

@@ -44,3 +44,19 @@ def test_no_message_is_empty_and_files_are_plain_json_objects_of_strings():
 def test_t_fills_placeholders_in_the_chosen_language():
     assert t("train.last", "zh", when="11-29", days=3) == "最近一次培训：11-29（3 天前）"
     assert t("train.last", "en", when="11-29", days=3) == "Last session: 11-29 (3 days ago)"
+
+
+def test_every_import_stage_has_words_in_each_language(sqlite_url, tmp_path):
+    """The import page's progress bar names the stage; the importer's stage codes must never show."""
+    from db.importer import import_files
+    from domain.i18n import t
+    from tests.helpers import case_row, write_csv
+
+    stages = []
+    report = import_files(write_csv(tmp_path / "c.csv", [case_row("ST-1")]),
+                          progress=lambda stage, frac: stages.append(stage))
+    assert report.ok and {"read", "check", "write", "evaluate", "commit", "done"} <= set(stages)
+    for stage in set(stages):
+        zh, en = t(f"import.stage.{stage}", "zh"), t(f"import.stage.{stage}", "en")
+        assert stage not in zh and any("\u4e00" <= ch <= "\u9fff" for ch in zh)
+        assert en and "import.stage" not in en

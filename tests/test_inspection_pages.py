@@ -196,3 +196,19 @@ def test_the_assessment_page_shows_the_case_text_whole_and_de_identified(inspect
     assert expected and expected in texts
     grids = " ".join(d.value.to_string() for d in at.dataframe)
     assert expected[:12] not in grids and (not name or name not in " ".join(texts))
+
+
+def test_the_assignment_list_names_inspectors_and_shows_no_none(inspected):
+    from sqlalchemy import update
+
+    from db.models import User
+
+    url, card = inspected
+    draw_plan(url, card, inspectors=("insp-a",))
+    at = page("pages/assess.py")  # signs insp-a in (the account exists from here on)
+    with session_scope(url) as s:
+        s.execute(update(User).where(User.username == "insp-a").values(display_name="李质检"))
+    at.run()
+    listing = at.dataframe[0].value
+    assert set(listing["质检员"]) == {"李质检"}  # the name people know, not the account name
+    assert "None" not in listing.astype(str).to_string() and set(listing["得分"]) == {"—"}
