@@ -3,22 +3,24 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-import pandas as pd
 import streamlit as st
 
 from db.audit import search
+from db.users import display_names
 from domain.config import local_zone
-from domain.timeutil import fmt_local
 from ui.auth import guard
-from ui.common import date_bounds, db, tr
+from ui.common import date_bounds, db, lang, tr
+from services.views import audit_frame
 
 guard("audit")
+L = lang()
 st.title(tr("page.audit"))
 with st.form("audit_form"):
     c1, c2, c3, c4 = st.columns(4)
     who = c1.text_input(tr("audit.actor"), key="audit_actor")
     action = c2.selectbox(tr("audit.action"), ["", "import", "set_thresholds", "unmask", "create_user", "set_active",
-                                               "lockout"], key="audit_action")
+                                               "lockout"], key="audit_action",
+                          format_func=lambda code: tr(f"audit.act.{code}") if code else "")
     key = c3.text_input(tr("audit.key"), key="audit_key")
     today = datetime.now(local_zone()).date()
     period = c4.date_input(tr("audit.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="audit_period")
@@ -32,5 +34,6 @@ with db() as session:
 if not rows:
     st.info(tr("audit.none"))
 else:
-    frame = pd.DataFrame([{**r, "at": fmt_local(r["at"], seconds=True)} for r in rows])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    with db() as session:
+        names = display_names(session)
+    st.dataframe(audit_frame(rows, names, L), hide_index=True, width="stretch")

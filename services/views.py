@@ -1,8 +1,11 @@
 """Page logic that needs no Streamlit: turning query results into the tables and charts pages show."""
 from __future__ import annotations
 
+import json
+import re
+
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import pandas as pd
@@ -216,3 +219,51 @@ def threshold_rows(th: Thresholds, lang: str = "zh") -> list[tuple[str, str, flo
 def problems_table(problems: Sequence[Any], lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame([{t("col.file", lang): p.file, t("col.line", lang): p.line,
                           t("col.column", lang): p.column, t("col.reason", lang): p.reason} for p in problems])
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
+def _audit_value(value: Any) -> str:
+    if isinstance(value, str) and _INSTANT.match(value):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        return fmt_local(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    if isinstance(value, list):
+        return "、".join(_audit_value(v) for v in value)
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return "" if value is None else str(value)
+
+
+def audit_change(text: str | None) -> str:
+    """A stored before/after value as people read it: `field: value` pairs, instants in local time."""
+    if not text:
+        return ""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    if isinstance(data, dict):
+        return "；".join(f"{k}: {_audit_value(v)}" for k, v in data.items())
+    return _audit_value(data)
+
+
+def audit_frame(rows: Sequence[dict[str, Any]], names: dict[str, str], lang: str = "zh") -> pd.DataFrame:
+    """The audit trail with headers, actions and people in words (account names only where no person has
+    that account, e.g. 'cli')."""
+    def action(code: str) -> str:
+        key = f"audit.act.{code}"
+        said = t(key, lang)
+        return code if said == key else said
+
+    return pd.DataFrame([{
+        t("col.time", lang): fmt_local(r["at"], seconds=True),
+        t("audit.actor", lang): names.get(r["actor"], r["actor"]),
+        t("audit.action", lang): action(r["action"]),
+        t("audit.col.entity", lang): " ".join(x for x in (r["entity"], r["key"]) if x),
+        t("audit.col.before", lang): audit_change(r["before"]),
+        t("audit.col.after", lang): audit_change(r["after"]),
+    } for r in rows])

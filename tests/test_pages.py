@@ -182,3 +182,24 @@ def test_unreachable_database_shows_a_message(monkeypatch):
     at.run()
     assert not at.exception
     assert "数据库暂时无法连接" in at.error[0].value
+
+
+def test_the_audit_trail_reads_in_words(seeded, tmp_path):
+    """Headers, actions and people in the user's language; stored JSON and UTC instants turned into
+    'field: value' text and local times."""
+    from db.importer import import_files
+    from services.views import audit_change, audit_frame
+    from tests.helpers import case_row, write_csv
+
+    assert import_files(write_csv(tmp_path / "c.csv", [case_row("AU-1")])).ok  # leaves an audit row
+    at = app("pages/audit.py", role="admin")
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["时间", "操作人", "操作", "对象", "修改前", "修改后"]
+    assert "导入" in set(table["操作"]) and not table["修改后"].str.startswith("{").any()
+    assert audit_change('{"due": "2026-03-01T01:00:00+00:00", "teams": ["一组", "二组"], "ok": true}') == \
+        "due: 2026-03-01 09:00；teams: 一组、二组；ok: ✓"
+    frame = audit_frame([{"at": datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc), "actor": "lead-a", "action": "add_contact",
+                          "entity": "case", "key": "TZ1", "before": None, "after": '{"kind": "first"}'}],
+                        {"lead-a": "王组长"}, "en")
+    assert frame.iloc[0].tolist() == ["2026-03-01 09:00:00", "王组长", "recorded a contact", "case TZ1", "", "kind: first"]
