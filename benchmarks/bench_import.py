@@ -80,9 +80,35 @@ def step(name: str, args: argparse.Namespace, workdir: Path) -> None:
 FLOOR_TABLES = ("teams", "handlers", "cases", "contacts", "obligations", "deadline_episodes", "deadline_hours")
 
 
-def floor(args: argparse.Namespace, workdir: Path) -> None:
+PRODUCT_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536")  # db/session.py
+
+
+def bare_write(workdir: Path, schema: list[str], data: dict[str, list[tuple]], pragmas: tuple[str, ...]) -> float:
+    """Seconds to insert `data` with plain sqlite3 executemany, in one transaction, into a new database with
+    `schema` and `pragmas`."""
     import sqlite3
     import time
+
+    for leftover in workdir.glob("floor.sqlite3*"):
+        leftover.unlink()
+    target = sqlite3.connect(workdir / "floor.sqlite3", isolation_level=None)
+    for pragma in pragmas:
+        target.execute(f"PRAGMA {pragma}")
+    for sql in schema:
+        target.execute(sql)
+    start = time.perf_counter()
+    target.execute("BEGIN")
+    for table, rows in data.items():
+        if rows:
+            target.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(rows[0]))})', rows)
+    target.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    target.close()
+    return seconds
+
+
+def floor(args: argparse.Namespace, workdir: Path) -> None:
+    import sqlite3
 
     source = sqlite3.connect(workdir / "import.sqlite3")
     schema = [sql for (sql,) in source.execute(
@@ -93,47 +119,16 @@ def floor(args: argparse.Namespace, workdir: Path) -> None:
     print(f"bare sqlite3 floor: the same {total_rows:,} rows ("
           + ", ".join(f"{t} {len(r):,}" for t, r in data.items() if r) + ") in one transaction")
     imported = float((workdir / "import.seconds").read_text())
-    for label, pragmas in (("with the product's settings (WAL, synchronous=NORMAL, 64 MiB cache)",
-                            ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536")),
+    for label, pragmas in (("with the product's settings (WAL, synchronous=NORMAL, 64 MiB cache)", PRODUCT_PRAGMAS),
                            ("with SQLite's defaults (rollback journal, synchronous=FULL)", ())):
-        target_path = workdir / "floor.sqlite3"
-        for leftover in workdir.glob("floor.sqlite3*"):
-            leftover.unlink()
-        target = sqlite3.connect(target_path, isolation_level=None)
-        for pragma in pragmas:  # as db/session.py sets them
-            target.execute(f"PRAGMA {pragma}")
-        for sql in schema:
-            target.execute(sql)
-        start = time.perf_counter()
-        target.execute("BEGIN")
-        for table, rows in data.items():
-            if rows:
-                marks = ", ".join("?" * len(rows[0]))
-                target.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
-        target.execute("COMMIT")
-        seconds = time.perf_counter() - start
-        target.close()
+        seconds = bare_write(workdir, schema, data, pragmas)
         print(f"  {label}: {seconds:.2f} s, {args.cases / seconds:,.0f} cases/s; the import "
               f"({imported:.2f} s) runs at {100 * seconds / imported:.0f} % of its speed", flush=True)
     # What storing the "met" obligations costs (the question: would hourly counts plus the violations do?):
     # the same floor with the met rows left out.
     state_col = [c[1] for c in sqlite3.connect(workdir / "import.sqlite3").execute("PRAGMA table_info(obligations)")].index("state")
     without_met = {t: ([r for r in rows if r[state_col] != "met"] if t == "obligations" else rows) for t, rows in data.items()}
-    for leftover in workdir.glob("floor.sqlite3*"):
-        leftover.unlink()
-    target = sqlite3.connect(workdir / "floor.sqlite3", isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
-        target.execute(f"PRAGMA {pragma}")
-    for sql in schema:
-        target.execute(sql)
-    start = time.perf_counter()
-    target.execute("BEGIN")
-    for table, rows in without_met.items():
-        if rows:
-            target.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(rows[0]))})', rows)
-    target.execute("COMMIT")
-    lean = time.perf_counter() - start
-    target.close()
+    lean = bare_write(workdir, schema, without_met, PRODUCT_PRAGMAS)
     met = len(data["obligations"]) - len(without_met["obligations"])
     print(f"  the same without the {met:,} met obligations ({100 * met / len(data['obligations']):.0f} % of them), "
           f"product settings: {lean:.2f} s", flush=True)

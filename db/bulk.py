@@ -36,14 +36,20 @@ def epoch_text(seconds: int | None) -> str | None:
     return text + _CLOCK[second] + ".000000"
 
 
-def _instant(value: datetime | None) -> str | None:
-    """An aware instant as SQLAlchemy stores it on SQLite (see `epoch_text`)."""
-    if value is None:
-        return None
+def _utc(value: datetime) -> datetime:
+    """An aware instant in UTC (a naive one is refused: its zone is unknown)."""
     if value.tzinfo is not UTC:
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a zone first")
         value = value.astimezone(UTC)
+    return value
+
+
+def _instant(value: datetime | None) -> str | None:
+    """An aware instant as SQLAlchemy stores it on SQLite (see `epoch_text`)."""
+    if value is None:
+        return None
+    value = _utc(value)
     micro = value.microsecond
     text = epoch_text(int(value.timestamp()) if not micro else int(value.replace(microsecond=0).timestamp()))
     return text if not micro else f"{text[:20]}{micro:06d}"
@@ -58,13 +64,7 @@ def _naive_epoch(seconds: int | None) -> datetime | None:
 
 def _naive_utc(value: datetime | None) -> datetime | None:
     """What UTCDateTime stores on PostgreSQL: the UTC wall time without a zone."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column; attach a zone first")
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None)
+    return None if value is None else _utc(value).replace(tzinfo=None)
 
 
 def _copy(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple],
