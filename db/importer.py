@@ -28,6 +28,7 @@ from db.library import sync_imported
 from db.obligations import (evaluation_input, known_case_numbers, reevaluate, row_maker, store,
                             thresholds)
 from db.session import refresh_statistics, session_scope, settle_after_bulk
+from domain.i18n import Said
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from rules.evaluate import start_evaluation
 
@@ -50,6 +51,7 @@ class ImportReport:
     # rejects of uploaded files (no path on disk): kept in memory for the page to offer as a download,
     # never written to a temporary folder where the customers' data would stay behind
     reject_downloads: list[tuple[str, bytes]] = field(default_factory=list)
+    lang: str = "en"  # the language of the page's reject downloads
     written: bool = False
     cases_rows: int = 0
     contacts_rows: int = 0
@@ -67,9 +69,7 @@ class ImportReport:
 
 
 def _file_problem(name: str, exc: ix.FileProblem) -> ix.Problem:
-    text = str(exc)
-    prefix = f"{name}: "
-    return ix.Problem(name, 1, "", text[len(prefix):] if text.startswith(prefix) else text)
+    return ix.Problem(name, 1, "", exc.said)
 
 
 def _lookup_ids(session: Session, model, names: set[str], extra: Callable[[str], dict] | None = None) -> dict[str, int]:
@@ -245,12 +245,13 @@ def _keep_rejects(report: ImportReport, tables: dict[str, ix.Table], sources: di
         table = tables.get(kind)
         if table is None or not any(p.file == table.name for p in report.problems):
             continue
-        data = ix.rejects_csv(table, report.problems)
         on_disk = isinstance(src, (str, Path))
         base = Path(src) if on_disk else Path(table.name)
-        if not on_disk and reject_dir is None:
+        if not on_disk and reject_dir is None:  # the page's download, in the language of whoever imports
+            data = ix.rejects_csv(table, report.problems, report.lang)
             report.reject_downloads.append((f"{base.stem}.rejects.csv", data))
             continue
+        data = ix.rejects_csv(table, report.problems)
         target = (reject_dir or base.parent) / f"{base.stem}.rejects.csv"
         target.write_bytes(data)
         report.reject_files.append(target)
@@ -260,8 +261,8 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                  partial: bool = False, url: str | None = None, zone: ZoneInfo | None = None,
                  cases_name: str | None = None, contacts_name: str | None = None,
                  reject_dir: Path | None = None, progress: Progress | None = None,
-                 now: datetime | None = None, actor: str = "cli") -> ImportReport:
-    report = ImportReport()
+                 now: datetime | None = None, actor: str = "cli", lang: str = "en") -> ImportReport:
+    report = ImportReport(lang=lang)
     step = progress or (lambda stage, frac: None)
     step("read", 0.0)
     tables: dict[str, ix.Table] = {}
@@ -293,7 +294,7 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                       reject_dir, step, now, actor)
     except _RejectsUnwritable as exc:
         report.problems.insert(0, ix.Problem(next(iter(tables.values())).name, 0, "",
-                                             f"the reject file cannot be written ({exc}); nothing was imported"))
+                                             Said("ix.rejects_unwritable", error=str(exc))))
         report.written = False
         report.reject_files.clear()
         report.reject_downloads.clear()

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from domain.i18n import Said, Term, told
 from domain.timeutil import TimeParseError, parse_instant
 from domain.vocab import CASE_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
 
@@ -35,7 +36,26 @@ AFTER_RECEIPT = ("promised_reply_at", "long_running_since", "survey_at", "archiv
 
 
 class FileProblem(ValueError):
-    """The file as a whole cannot be read (unknown type, undecodable, no header, missing columns)."""
+    """The file as a whole cannot be read (unknown type, undecodable, no header, missing columns).
+
+    Carries the file's name and the reason as a catalogue message: `str()` is the English text the
+    command line prints, `text(lang)` the same in the user's language for the import page."""
+
+    def __init__(self, name: str, key: str, **values: object) -> None:
+        self.name = name
+        self.said = Said(key, **values)
+        super().__init__(f"{name}: {self.said}")
+
+    def text(self, lang: str) -> str:
+        return f"{self.name}: {self.said.text(lang)}"
+
+
+class RowError(ValueError):
+    """A cell that does not parse; the reason is a catalogue message (see `FileProblem`)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.said = Said(key, **values)
+        super().__init__(str(self.said))
 
 
 @dataclass(frozen=True)
@@ -43,12 +63,15 @@ class Problem:
     file: str
     line: int
     column: str
-    reason: str
+    reason: str  # English; a `Said` also tells it in Chinese (`text`)
     case_no: str = ""
 
     def __str__(self) -> str:
         where = self.file + (f", line {self.line}" if self.line > 0 else "") + (f", column {self.column}" if self.column else "")
         return f"{where}: {self.reason}"
+
+    def text(self, lang: str) -> str:
+        return told(self.reason, lang)
 
 
 @dataclass
@@ -88,13 +111,12 @@ def _decode(raw: bytes, name: str) -> str:
         except UnicodeDecodeError:
             gbk_line = gbk_line or n
         if utf8_line and gbk_line:
-            raise FileProblem(f"{name}: line {gbk_line}: the file mixes UTF-8 and GBK text (line {utf8_line} is UTF-8, "
-                              f"line {gbk_line} is not); save the whole file in one encoding")
+            raise FileProblem(name, "ix.mixed", line=gbk_line, utf8=utf8_line)
     try:
         text = raw.decode("gb18030")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise FileProblem(f"{name}: line {line}: not readable as UTF-8 or GBK text") from None
+        raise FileProblem(name, "ix.undecodable", line=line) from None
     cjk = rare = 0
     first_rare = None
     for n, line in enumerate(text.split("\n"), start=1):
@@ -107,11 +129,9 @@ def _decode(raw: bytes, name: str) -> str:
                 rare += 1
                 first_rare = first_rare or n
                 if private:
-                    raise FileProblem(f"{name}: line {n}: characters that GBK leaves undefined; the file is not "
-                                      "GBK (perhaps Big5 or another encoding): save it as UTF-8 or GBK")
+                    raise FileProblem(name, "ix.gbk_undefined", line=n)
     if rare >= 5 and rare > 0.25 * cjk:
-        raise FileProblem(f"{name}: line {first_rare}: most Chinese characters decode as rare ones; the file is "
-                          "not GBK (perhaps Big5 or another encoding): save it as UTF-8 or GBK")
+        raise FileProblem(name, "ix.rare", line=first_rare)
     return text
 
 
@@ -122,38 +142,37 @@ def _check_workbook(raw: bytes, name: str) -> None:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             if total > MAX_XLSX_UNPACKED:
-                raise FileProblem(f"{name}: unpacks to {total // (1024 * 1024):,} MB, more than "
-                                  f"{MAX_XLSX_UNPACKED // (1024 * 1024):,} MB; split the export")
+                raise FileProblem(name, "ix.unpacks", mb=f"{total // (1024 * 1024):,}",
+                                  limit=f"{MAX_XLSX_UNPACKED // (1024 * 1024):,}")
             for i in infos:
                 if i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
-                    raise FileProblem(f"{name}: {i.filename} is compressed {i.file_size // max(i.compress_size, 1):,} "
-                                      "times, far more than any real export; the file is refused")
+                    raise FileProblem(name, "ix.ratio", member=i.filename,
+                                      ratio=f"{i.file_size // max(i.compress_size, 1):,}")
                 if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
                     with zf.open(i) as sheet:
                         head = sheet.read(4096).decode("utf-8", "replace")
                     m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
                     if m and int(m.group(1)) > MAX_ROWS:
-                        raise FileProblem(f"{name}: the sheet has {int(m.group(1)):,} rows, more than "
-                                          f"{MAX_ROWS:,}; split the export")
+                        raise FileProblem(name, "ix.sheet_rows", rows=f"{int(m.group(1)):,}", limit=f"{MAX_ROWS:,}")
     except zipfile.BadZipFile:
-        raise FileProblem(f"{name}: cannot be parsed (the .xlsx workbook's zip container is damaged)") from None
+        raise FileProblem(name, "ix.zip_damaged") from None
 
 
 def _headers(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """Take the first row as the header, refusing a header written twice (pandas would rename the second
     copy and it would then be ignored as unknown)."""
     if frame.empty:
-        raise FileProblem(f"{name}: the file has no header row")
+        raise FileProblem(name, "ix.no_header")
     headers = [str(h).strip().lstrip("\ufeff") for h in frame.iloc[0].tolist()]
     seen: dict[str, int] = {}
     for i, h in enumerate(headers, start=1):
         if h and h in seen:
-            raise FileProblem(f"{name}: line 1: column {h!r} appears twice (columns {seen[h]} and {i})")
+            raise FileProblem(name, "ix.header_twice", header=repr(h), first=seen[h], second=i)
         seen.setdefault(h, i)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = headers
     if len(body) > MAX_ROWS:
-        raise FileProblem(f"{name}: {len(body):,} rows, more than {MAX_ROWS:,}; split the export")
+        raise FileProblem(name, "ix.too_many_rows", rows=f"{len(body):,}", limit=f"{MAX_ROWS:,}")
     return body
 
 
@@ -165,41 +184,42 @@ def read_table(source: str | Path | bytes, name: str | None = None,
         name = name or path.name
         try:
             if path.stat().st_size > MAX_UPLOAD_BYTES:  # before reading a byte of it
-                raise FileProblem(f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+                raise FileProblem(name, "ix.too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
             raw = path.read_bytes()
         except OSError as exc:
-            raise FileProblem(f"{name}: cannot be read ({exc.strerror or exc})") from exc
+            raise FileProblem(name, "ix.unreadable", error=exc.strerror or str(exc)) from exc
     else:
         raw = source
         name = name or "upload"
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise FileProblem(f"{name}: larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise FileProblem(name, "ix.too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
     if not raw.strip():
-        raise FileProblem(f"{name}: the file is empty")
+        raise FileProblem(name, "ix.empty")
     lower = name.lower()
     try:
         if raw.startswith(XLSX_MAGIC):
             if not lower.endswith((".xlsx", ".xlsm")):
-                raise FileProblem(f"{name}: looks like an Excel workbook; save it with the .xlsx extension")
+                raise FileProblem(name, "ix.xlsx_extension")
             _check_workbook(raw, name)
             frame = _headers(pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl",
                                            header=None), name)
         elif lower.endswith((".xlsx", ".xlsm", ".xls")):
-            raise FileProblem(f"{name}: not a valid .xlsx workbook (legacy .xls is not supported; save as .xlsx or CSV)")
+            raise FileProblem(name, "ix.not_xlsx")
         else:
             if b"\x00" in raw[:4096]:
-                raise FileProblem(f"{name}: binary content; expected a CSV or XLSX file")
+                raise FileProblem(name, "ix.binary")
             nul = raw.find(b"\x00")
             if nul >= 0:  # pandas would cut the value short at the NUL
                 line = raw.count(b"\n", 0, nul) + 1
-                raise FileProblem(f"{name}: line {line}: contains a NUL character; the export is damaged")
+                raise FileProblem(name, "ix.nul", line=line)
             text = _decode(raw, name)
             frame = _headers(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
                                          header=None), name)
     except FileProblem:
         raise
     except Exception as exc:  # pandas/openpyxl raise many types for malformed files
-        raise FileProblem(f"{name}: cannot be parsed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from exc
+        raise FileProblem(name, "ix.unparsable",
+                          error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
     frame = frame.fillna("")
     return _canonicalise(frame, name, columns)
 
@@ -211,7 +231,7 @@ def _canonicalise(frame: pd.DataFrame, name: str, columns: dict[str, tuple[str, 
         by_header[zh] = canonical
     rename: dict[str, str] = {}
     original: dict[str, str] = {}
-    warnings: list[str] = []
+    warnings: list[str] = []  # `Said` messages
     unknown: list[str] = []
     for header in frame.columns:
         key = str(header).strip().lstrip("\ufeff")
@@ -220,15 +240,17 @@ def _canonicalise(frame: pd.DataFrame, name: str, columns: dict[str, tuple[str, 
             unknown.append(str(header))
             continue
         if canonical in original:
-            raise FileProblem(f"{name}: column {canonical} appears twice (as {original[canonical]!r} and {header!r})")
+            raise FileProblem(name, "ix.column_twice", column=canonical, first=repr(original[canonical]),
+                              second=repr(header))
         rename[header] = canonical
         original[canonical] = str(header)
     if unknown:
-        warnings.append(f"{name}: unknown columns ignored: {', '.join(unknown)}")
+        warnings.append(Said("ix.unknown_columns", name=name, columns=", ".join(unknown)))
     missing = [c for c, (_zh, _t, req) in columns.items() if req and c not in original]
     if missing:
-        described = ", ".join(f"{c} ({columns[c][0]})" for c in missing)
-        raise FileProblem(f"{name}: required column missing: {described}")
+        described = Term(", ".join(f"{c} ({columns[c][0]})" for c in missing),
+                         "、".join(f"{columns[c][0]}（{c}）" for c in missing))
+        raise FileProblem(name, "ix.missing_columns", columns=described)
     frame = frame[list(rename)].rename(columns=rename)
     frame = frame.fillna("").astype(str).apply(lambda col: col.str.strip())
     return Table(name=name, frame=frame, original_headers=original, warnings=warnings)
@@ -240,18 +262,18 @@ def _parse_bool(text: str) -> bool:
         return True
     if low in FALSE_WORDS:
         return False
-    raise ValueError(f"not a yes/no value: {text!r} (use true/false, 1/0, yes/no, 是/否)")
+    raise RowError("ix.not_bool", value=repr(text))
 
 
 def _parse_number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
+        raise RowError("ix.not_number", value=repr(text)) from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"must be a number greater than 0, got {text!r}")
+        raise RowError("ix.not_positive", value=repr(text))
     if value > MAX_HOURS:  # an interval of 1e9 hours would overflow every due time computed from it
-        raise ValueError(f"must be at most {MAX_HOURS} (a year in hours), got {text!r}")
+        raise RowError("ix.too_big", limit=MAX_HOURS, value=repr(text))
     return value
 
 
@@ -262,12 +284,13 @@ def _parse_list(text: str) -> str:
 
 def _enum_parser(kind: str) -> Callable[[str], str]:
     table = enum_lookup(kind)
-    allowed = ", ".join(f"{v} ({zh})" for v, zh in ENUMS[kind].items())
+    allowed = Term(", ".join(f"{v} ({zh})" for v, zh in ENUMS[kind].items()),
+                   "、".join(f"{zh}（{v}）" for v, zh in ENUMS[kind].items()))
 
     def parse(text: str) -> str:
         value = table.get(text) or table.get(text.lower())
         if value is None:
-            raise ValueError(f"unknown value {text!r}; expected one of {allowed}")
+            raise RowError("ix.unknown_value", value=repr(text), allowed=allowed)
         return value
 
     return parse
@@ -280,9 +303,9 @@ def _parsers(zone: ZoneInfo | None) -> dict[str, Callable[[str], Any]]:
         try:
             value = parse_instant(text, zone)
         except TimeParseError:
-            raise ValueError(f"not a time: {text!r} (expected ISO 8601, e.g. 2026-03-01 09:30)") from None
+            raise RowError("ix.not_time", value=repr(text)) from None
         if not EARLIEST <= value <= latest:
-            raise ValueError(f"time out of range: {text!r} (expected between {EARLIEST.year} and {latest.year})")
+            raise RowError("ix.time_range", value=repr(text), first=EARLIEST.year, last=latest.year)
         return value
 
     parsers: dict[str, Callable[[str], Any]] = {
@@ -326,7 +349,7 @@ def parse_rows(table: Table, columns: dict[str, tuple[str, str, bool]], zone: Zo
         for i, text in enumerate(values):
             if text == "":
                 if required:
-                    problems.append(Problem(table.name, i + 2, header, "required value is empty", keys[i]))
+                    problems.append(Problem(table.name, i + 2, header, Said("ix.required"), keys[i]))
                     bad.add(i + 2)
                 continue
             if kind == "text":
@@ -334,8 +357,8 @@ def parse_rows(table: Table, columns: dict[str, tuple[str, str, bool]], zone: Zo
                 continue
             try:
                 out[i] = parse(text)
-            except ValueError as exc:
-                problems.append(Problem(table.name, i + 2, header, str(exc), keys[i]))
+            except RowError as exc:
+                problems.append(Problem(table.name, i + 2, header, exc.said, keys[i]))
                 bad.add(i + 2)
         typed[column] = out
     names = list(typed)
@@ -355,14 +378,15 @@ def check_cases(table: Table, parsed: ParsedRows) -> None:
         problems: list[Problem] = []
         if row["case_no"] in seen:
             problems.append(Problem(table.name, line, header["case_no"],
-                                    f"case_no {row['case_no']} already appears on line {seen[row['case_no']]}",
+                                    Said("ix.duplicate_case", case_no=row["case_no"], line=seen[row["case_no"]]),
                                     row["case_no"]))
         else:
             seen[row["case_no"]] = line
         for column in AFTER_RECEIPT:
             value = row.get(column)
             if value is not None and value < row["received_at"]:
-                problems.append(Problem(table.name, line, header[column], f"{column} is before received_at",
+                problems.append(Problem(table.name, line, header[column],
+                                        Said("ix.before_receipt", column=Term(column, CASE_COLUMNS[column][0])),
                                         row["case_no"]))
         if problems:
             parsed.problems.extend(problems)
@@ -387,13 +411,13 @@ def check_contacts(table: Table, parsed: ParsedRows, received: dict[str, datetim
         problem: Problem | None = None
         if case_no in rejected_cases:
             problem = Problem(table.name, line, header["case_no"],
-                              f"case {case_no} was rejected in the cases file", case_no)
+                              Said("ix.case_rejected", case_no=case_no), case_no)
         elif case_no not in received:
             problem = Problem(table.name, line, header["case_no"],
-                              f"unknown case {case_no}: not in this import nor in the database", case_no)
+                              Said("ix.unknown_case", case_no=case_no), case_no)
         elif row["contact_at"] < received[case_no]:
             problem = Problem(table.name, line, header["contact_at"],
-                              "contact_at is before the case's received_at", case_no)
+                              Said("ix.contact_before_receipt"), case_no)
         if problem:
             parsed.problems.append(problem)
             parsed.bad_lines.add(line)
@@ -408,15 +432,18 @@ def write_rejects(table: Table, problems: list[Problem], target: Path) -> Path:
     return target
 
 
-def rejects_csv(table: Table, problems: list[Problem]) -> bytes:
-    """The bad rows as they were in the file, with their line and a `reason` column (UTF-8 with BOM)."""
+def rejects_csv(table: Table, problems: list[Problem], lang: str = "en") -> bytes:
+    """The bad rows as they were in the file, with their line and a reason column (UTF-8 with BOM).
+
+    The file beside the input (command line) is headed `line`/`reason` in English as the interchange
+    contract says; the page's download is in the user's language (行号/原因 and Chinese reasons)."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
         if p.file == table.name and p.line >= 2:
-            reasons.setdefault(p.line, []).append(f"{p.column}: {p.reason}" if p.column else p.reason)
+            reasons.setdefault(p.line, []).append(f"{p.column}: {p.text(lang)}" if p.column else p.text(lang))
     lines = sorted(reasons)
     frame = table.frame.iloc[[ln - 2 for ln in lines]].copy()
     frame = frame.rename(columns={c: table.original_headers[c] for c in frame.columns})
-    frame.insert(0, "line", lines)
-    frame["reason"] = ["; ".join(reasons[ln]) for ln in lines]
+    frame.insert(0, "行号" if lang == "zh" else "line", lines)
+    frame["原因" if lang == "zh" else "reason"] = [("；" if lang == "zh" else "; ").join(reasons[ln]) for ln in lines]
     return frame.to_csv(index=False).encode("utf-8-sig")

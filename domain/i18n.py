@@ -23,3 +23,56 @@ def catalogue(lang: str) -> dict[str, str]:
 def t(key: str, lang: str = "zh", **values: object) -> str:
     text = catalogue("zh" if lang == "zh" else "en")[key]
     return text.format(**values) if values else text
+
+
+class Term(str):
+    """A word with its Chinese form: behaves as the English string, and `Said` tells it in Chinese."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> "Term":
+        obj = super().__new__(cls, en)
+        obj.zh = zh
+        return obj
+
+    def __reduce__(self):
+        return (Term, (str(self), self.zh))
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else str(self)
+
+
+class Said(str):
+    """A catalogue message kept with its key and values, so that it can be told in any language.
+
+    The string value is the English text: logs, the command line and existing `in` checks read it as
+    before, while a page calls `text(lang)`. Values that are themselves `Term`/`Said` follow the language.
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values: object) -> "Said":
+        obj = super().__new__(cls, _render(key, "en", values))
+        obj.key = key
+        obj.values = values
+        return obj
+
+    def __reduce__(self):
+        return (_said, (self.key, self.values))
+
+    def text(self, lang: str) -> str:
+        return _render(self.key, lang, self.values)
+
+
+def _said(key: str, values: dict) -> Said:
+    return Said(key, **values)
+
+
+def _render(key: str, lang: str, values: dict) -> str:
+    return t(key, lang, **{k: v.text(lang) if isinstance(v, (Term, Said)) else v for k, v in values.items()})
+
+
+def told(text: str, lang: str) -> str:
+    """Any message in the user's language: a `Said`/`Term` is translated, plain text is shown as it is."""
+    return text.text(lang) if isinstance(text, (Term, Said)) else text

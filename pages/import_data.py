@@ -10,6 +10,7 @@ from db.importer import import_files
 from services.views import problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
+from domain.i18n import told
 from ui.common import db_errors, lang, md, tr
 
 guard("import")
@@ -29,7 +30,7 @@ def preview(upload, columns) -> tuple[object, str | None]:
         try:
             st.session_state[key] = (ix.read_table(upload.getvalue(), upload.name, columns).frame.head(20), None)
         except ix.FileProblem as exc:
-            st.session_state[key] = (None, str(exc))
+            st.session_state[key] = (None, exc.text(L))
     return st.session_state[key]
 
 
@@ -60,6 +61,7 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
             contacts_name=contacts_file.name if contacts_file else None,
             progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=tr(f"import.stage.{stage}"))),
             actor=actor(),
+            lang=L,
         )
     if report.written:
         st.success(tr("import.done", added=report.cases_added, updated=report.cases_updated,
@@ -77,5 +79,5 @@ if st.button(tr("import.run"), type="primary", key="import_run"):
     if report.warnings:
         st.markdown(f"#### {tr('import.warnings')}")
         for w in report.warnings:
-            st.text(w)  # header names come from the file: shown as plain text, never as Markdown
+            st.text(told(w, L))  # header names come from the file: shown as plain text, never as Markdown
     st.cache_data.clear()

@@ -218,7 +218,7 @@ def threshold_rows(th: Thresholds, lang: str = "zh") -> list[tuple[str, str, flo
 
 def problems_table(problems: Sequence[Any], lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame([{t("col.file", lang): p.file, t("col.line", lang): p.line,
-                          t("col.column", lang): p.column, t("col.reason", lang): p.reason} for p in problems])
+                          t("col.column", lang): p.column, t("col.reason", lang): p.text(lang)} for p in problems])
 
 
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")

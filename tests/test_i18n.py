@@ -60,3 +60,16 @@ def test_every_import_stage_has_words_in_each_language(sqlite_url, tmp_path):
         zh, en = t(f"import.stage.{stage}", "zh"), t(f"import.stage.{stage}", "en")
         assert stage not in zh and any("\u4e00" <= ch <= "\u9fff" for ch in zh)
         assert en and "import.stage" not in en
+
+
+def test_a_said_message_reads_as_english_and_tells_itself_in_each_language():
+    import pickle
+
+    from domain.i18n import Said, Term, told
+
+    said = Said("ix.before_receipt", column=Term("closed_at", "办结时间"))
+    assert said == "closed_at is before received_at" and "before received_at" in said  # logs and the CLI
+    assert said.text("zh") == "办结时间早于受理时间" and told(said, "en") == str(said)
+    assert told("plain text", "zh") == "plain text"
+    again = pickle.loads(pickle.dumps(said))  # crosses process boundaries intact
+    assert again.text("zh") == said.text("zh") and again == said

@@ -135,6 +135,8 @@ def test_import_page_imports_an_upload_and_lists_problems(seeded, tmp_path):
     assert at.error[0].value == "导入被拒绝：发现 1 个问题，未写入任何数据。"
     problems = at.dataframe[-1].value
     assert list(problems.iloc[0]) == ["cases.csv", 3, "channel", problems.iloc[0]["原因"]]
+    # the reason in the reader's language, naming the bad value and the values that would have been known
+    assert problems.iloc[0]["原因"].startswith("无法识别的取值 'fax'；可用取值：") and "面谈（face_to_face）" in problems.iloc[0]["原因"]
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(Case).where(Case.case_no.like("UP-%"))) == 0
     at.checkbox(key="import_partial").check()
@@ -143,6 +145,37 @@ def test_import_page_imports_an_upload_and_lists_problems(seeded, tmp_path):
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(Case).where(Case.case_no.like("UP-%"))) == 1
     assert at.get("download_button")
+
+
+def test_import_problems_and_the_reject_download_follow_the_language(seeded, tmp_path):
+    from db.importer import import_files
+    for lang, reason, header in (("zh", "办结时间早于受理时间", ["行号", "原因"]),
+                                 ("en", "closed_at is before received_at", ["line", "reason"])):
+        at = app("pages/import_data.py")
+        at.session_state["app_lang"] = lang
+        bad = case_row(f"LANG-{lang}", closed_at="2026-02-01 09:00", received_at="2026-03-01 09:00")
+        data = write_csv(tmp_path / f"{lang}.csv", [case_row(f"OK-{lang}"), bad]).read_bytes()
+        at.file_uploader(key="import_cases").set_value((f"{lang}.csv", data, "text/csv"))
+        at.run()
+        at.checkbox(key="import_partial").check()
+        at.button(key="import_run").click().run()
+        assert not at.exception, at.exception
+        table = at.dataframe[-1].value
+        assert list(table.iloc[0])[-1] == reason
+        assert [b.label for b in at.get("download_button")] == [f"{'下载退回文件' if lang == 'zh' else 'Download reject file'} {lang}.rejects.csv"]
+        # ... written in the same language as the table (the file beside a command-line input stays English)
+        again = case_row(f"LANG2-{lang}", closed_at="2026-02-01 09:00", received_at="2026-03-01 09:00")
+        report = import_files(write_csv(tmp_path / "again.csv", [again]).read_bytes(), partial=True,
+                              cases_name="again.csv", lang=lang)
+        (_name, blob), = report.reject_downloads
+        rejects = blob.decode("utf-8-sig").splitlines()
+        first, *_rest, last = rejects[0].split(",")
+        assert [first, last] == header and f"LANG2-{lang}" in rejects[1] and rejects[1].endswith(reason)
+    unreadable = app("pages/import_data.py")
+    unreadable.file_uploader(key="import_cases").set_value(("x.xlsx", b"not a workbook at all", "text/csv"))
+    unreadable.run()
+    shown = unreadable.error[0].value.replace("\\", "")  # the file name is shown escaped, never as Markdown
+    assert shown == "x.xlsx: 不是有效的 .xlsx 工作簿（不支持旧版 .xls，请另存为 .xlsx 或 CSV）"
 
 
 @pytest.mark.parametrize("role, page, allowed", [
