@@ -14,8 +14,11 @@ from domain.timeutil import fmt_local
 from ui.auth import (apply_language_preference, checked_user, hand_cookie_to_browser, login_page, logout,
                      restore_session, save_language)
 from ui.common import as_of, date_bounds, db, lang, tr
+from ui.layout import responsive
+from ui.menu import PAGES, URLS
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
+responsive()  # columns wrap, the sidebar starts closed on narrow windows (ui/layout.py)
 
 
 @st.cache_resource(show_spinner=False)
@@ -45,30 +48,6 @@ with st.sidebar:
     st.radio(t("side.lang", lang()), ["zh", "en"], key="app_lang", horizontal=True, on_change=save_language,
              format_func=lambda v: "中文" if v == "zh" else "English")
 
-PAGES = [
-    ("nav.mine", "mytodo", "pages/mytodo.py", "page.mytodo", ":material/assignment_ind:"),
-    ("nav.mine", "myqa", "pages/myqa.py", "page.myqa", ":material/grading:"),
-    ("nav.team_lead", "board", "pages/board.py", "page.board", ":material/monitoring:"),
-    ("nav.team_lead", "reviews", "pages/reviews.py", "page.reviews", ":material/gavel:"),
-    ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
-    ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
-    ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
-    ("nav.quality", "disputes", "pages/disputes.py", "page.disputes", ":material/balance:"),
-    ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
-    ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
-    ("nav.library", "training", "pages/training.py", "page.training", ":material/school:"),
-    ("nav.library", "archive", "pages/archive.py", "page.archive", ":material/inventory_2:"),
-    ("nav.supervision", "search", "pages/search.py", "page.search", ":material/search:"),
-    ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
-    ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
-    ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
-    ("nav.reports", "reports", "pages/reports.py", "page.reports", ":material/summarize:"),
-    ("nav.reports", "alerts", "pages/alerts.py", "page.alerts", ":material/notifications_active:"),
-    ("nav.reports", "notice", "pages/notice.py", "page.notice", ":material/campaign:"),
-    ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
-    ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
-]
-URLS = {"detail": "case"}
 
 
 def _page(key: str, path: str, title: str, icon: str, default: bool = False) -> st.Page:

@@ -4,6 +4,7 @@ inspector who assessed (or an admin) accepts — the disputed items become passe
 again, the earlier version is kept — or rejects with a reason. Results count the final score."""
 from __future__ import annotations
 
+from domain.i18n import Said
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -56,7 +57,7 @@ def my_assessments(session: Session, handler_id: int, now: datetime) -> list[dic
 def _own(session: Session, assessment_id: int, handler_id: int | None) -> Assessment:
     a = session.get(Assessment, assessment_id)
     if a is None or handler_id is None or a.handler_id != handler_id:
-        raise DisputeRefused("this assessment is not of one of your cases")
+        raise DisputeRefused(Said("err.disputes.1"))
     return a
 
 
@@ -66,9 +67,9 @@ def acknowledge(session: Session, assessment_id: int, handler_id: int | None, ac
     now = now or datetime.now(timezone.utc)
     a = _own(session, assessment_id, handler_id)
     if a.acknowledged_at is not None:
-        raise DisputeRefused("already acknowledged")
+        raise DisputeRefused(Said("err.disputes.2"))
     if session.scalar(select(Dispute.id).where(Dispute.assessment_id == a.id, Dispute.status == "open")):
-        raise DisputeRefused("this assessment is under dispute")
+        raise DisputeRefused(Said("err.disputes.3"))
     a.acknowledged_at = now
     record(session, actor, "acknowledge_assessment", "assessment", str(a.id), None, {"at": now})
 
@@ -80,20 +81,20 @@ def open_dispute(session: Session, assessment_id: int, reasons: dict[str, str], 
     a = _own(session, assessment_id, handler_id)
     card = _card(session, a.scorecard_id)
     if a.acknowledged_at is not None:
-        raise DisputeRefused("an acknowledged assessment cannot be disputed")
+        raise DisputeRefused(Said("err.disputes.4"))
     if now > a.assessed_at + timedelta(hours=card.dispute_hours):
-        raise DisputeRefused(f"the {card.dispute_hours:g} h window for disputes has closed")
+        raise DisputeRefused(Said("err.disputes.5", hours=format(card.dispute_hours, "g")))
     if session.scalar(select(Dispute.id).where(Dispute.assessment_id == a.id)):
-        raise DisputeRefused("this assessment has already been disputed")
+        raise DisputeRefused(Said("err.disputes.6"))
     failed = {i.item_key for i in _items(session, a.id) if i.verdict == "fail"}
     chosen = {k: (v or "").strip() for k, v in reasons.items()}
     if not chosen:
-        raise DisputeRefused("choose at least one item to dispute")
+        raise DisputeRefused(Said("err.disputes.7"))
     for key, reason in chosen.items():
         if key not in failed:
-            raise DisputeRefused(f"item {key} was not failed; only failed items can be disputed")
+            raise DisputeRefused(Said("err.disputes.11", key=key))
         if not reason:
-            raise DisputeRefused(f"item {key}: a reason is required")
+            raise DisputeRefused(Said("err.disputes.12", key=key))
     d = Dispute(assessment_id=a.id, handler_id=a.handler_id, items=json.dumps(chosen, ensure_ascii=False),
                 opened_by=actor, opened_at=now, status="open", score_before=a.score)
     session.add(d)
@@ -108,13 +109,13 @@ def decide(session: Session, dispute_id: int, accept: bool, note: str, actor: st
     now = now or datetime.now(timezone.utc)
     d = session.get(Dispute, dispute_id)
     if d is None or d.status != "open":
-        raise DisputeRefused("this dispute is not open")
+        raise DisputeRefused(Said("err.disputes.8"))
     a = session.get(Assessment, d.assessment_id)
     if actor != a.inspector and role != "admin":
-        raise DisputeRefused(f"only {a.inspector}, who assessed the case, or an administrator decides this dispute")
+        raise DisputeRefused(Said("err.disputes.9", inspector=a.inspector))
     note = (note or "").strip()
     if not accept and not note:
-        raise DisputeRefused("rejecting a dispute needs a reason")
+        raise DisputeRefused(Said("err.disputes.10"))
     if accept:
         items = _items(session, a.id)
         verdicts = {i.item_key: i.verdict for i in items}

@@ -3,6 +3,7 @@ case; and each checks the case's version so that a second writer working from an
 instead of silently overwriting (an import, or a colleague, may have changed the case meanwhile)."""
 from __future__ import annotations
 
+from domain.i18n import Said
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
@@ -27,24 +28,23 @@ def add_contact(session: Session, case_no: str, expected_version: int, contact_a
     now = now or datetime.now(timezone.utc)
     case = session.execute(select(Case.id, Case.version, Case.received_at).where(Case.case_no == case_no)).first()
     if case is None:
-        raise EditRefused(f"no case {case_no}")
+        raise EditRefused(Said("err.edits.1", case_no=case_no))
     if case.version != expected_version:
-        raise StaleEdit(f"case {case_no} was changed by someone else (version {case.version}, you loaded "
-                        f"{expected_version}); reload the page and enter the contact again")
+        raise StaleEdit(Said("err.edits.2", case_no=case_no, version=case.version, version2=expected_version))
     if contact_at < case.received_at:
-        raise EditRefused("the contact time is before the case was received")
+        raise EditRefused(Said("err.edits.3"))
     if contact_at > now + timedelta(minutes=5):
-        raise EditRefused("the contact time is in the future")
+        raise EditRefused(Said("err.edits.4"))
     exists = session.scalar(select(func.count()).select_from(Contact).where(
         Contact.case_id == case.id, Contact.contact_at == contact_at, Contact.kind == kind))
     if exists:
-        raise EditRefused("this contact is already recorded")
+        raise EditRefused(Said("err.edits.5"))
     # The version check and the bump are one statement, so two writers cannot both pass the check.
     bumped = session.execute(update(Case).where(Case.id == case.id, Case.version == expected_version)
                              .values(version=Case.version + 1, updated_at=now)
                              .execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
-        raise StaleEdit(f"case {case_no} was changed by someone else; reload the page and enter the contact again")
+        raise StaleEdit(Said("err.edits.6", case_no=case_no))
     insert_rows(session, Contact.__table__, [{"case_id": case.id, "contact_at": contact_at, "kind": kind,
                                               "channel": channel, "note": note or None}])
     record(session, actor, "add_contact", "case", case_no, None,

@@ -6,6 +6,7 @@ and nothing of the first is overwritten.
 """
 from __future__ import annotations
 
+from domain.i18n import Said
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -75,9 +76,9 @@ def save_scorecard(session: Session, name: str, items: Sequence[dict[str, Any]],
     """Add the next version of a scorecard (earlier versions stay as they were, for their assessments)."""
     name = (name or "").strip()
     if not name:
-        raise AssessmentRefused("the scorecard needs a name")
+        raise AssessmentRefused(Said("err.inspection.1"))
     if not 0 <= float(pass_mark) <= 100:
-        raise AssessmentRefused("the pass mark must be between 0 and 100")
+        raise AssessmentRefused(Said("err.inspection.2"))
     clean = validate_items(items, BY_ID)
     current = session.scalar(select(func.max(Scorecard.version)).where(Scorecard.name == name)) or 0
     card = Scorecard(name=name, version=current + 1, items=dumps(clean), pass_mark=float(pass_mark), created_by=actor)
@@ -220,15 +221,15 @@ def create_plan(session: Session, name: str, purpose: str, method: Method, pop: 
     `sizes`, when given, receives the population's and the sample's sizes (a calibration sample has more
     items than cases: every inspector judges every case)."""
     if purpose not in ("regular", "calibration"):
-        raise SampleInvalid("purpose must be regular or calibration")
+        raise SampleInvalid(Said("err.inspection.3"))
     if not (name or "").strip():
-        raise SampleInvalid("the plan needs a name")
+        raise SampleInvalid(Said("err.inspection.4"))
     if purpose == "calibration" and len(set(inspectors)) < 2:
-        raise SampleInvalid("a calibration sample needs at least two inspectors")
+        raise SampleInvalid(Said("err.inspection.5"))
     frame = population(session, pop, now)
     sample = draw(frame, method, seed)
     if sample.empty:
-        raise SampleInvalid("the population is empty: no case matches the plan's filters")
+        raise SampleInvalid(Said("err.inspection.6"))
     if sizes is not None:
         sizes.update(population=len(frame), sample=len(sample))
     plan = SamplingPlan(name=name.strip(), purpose=purpose, method=method.method, seed=int(seed), drawn_at=now,
@@ -297,9 +298,9 @@ def assignments(session: Session, assignee: str | None = None, plan_id: int | No
 def reassign(session: Session, item_id: int, assignee: str, actor: str) -> None:
     item = session.get(SampleItem, item_id)
     if item is None:
-        raise AssessmentRefused(f"no sample item {item_id}")
+        raise AssessmentRefused(Said("err.inspection.7", item_id=item_id))
     if session.scalar(select(Assessment.id).where(Assessment.sample_item_id == item_id)) is not None:
-        raise AssessmentRefused("this case is already assessed; it cannot be given to someone else")
+        raise AssessmentRefused(Said("err.inspection.8"))
     before = item.assignee
     item.assignee = assignee
     session.flush()
@@ -345,14 +346,14 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
     now = now or datetime.now(timezone.utc)
     loaded = load_item(session, item_id)
     if loaded is None:
-        raise AssessmentRefused(f"no sample item {item_id}")
+        raise AssessmentRefused(Said("err.inspection.9", item_id=item_id))
     card = loaded["scorecard"]
     for key, v in verdicts.items():
         if v not in VERDICTS:
-            raise AssessmentRefused(f"item {key}: verdict {v!r} is not one of {', '.join(VERDICTS)}")
+            raise AssessmentRefused(Said("err.inspection.13", key=key, v=repr(v), value=', '.join(VERDICTS)))
     unexplained = overrides(card["items"], verdicts, engine, reasons)
     if unexplained:
-        raise AssessmentRefused(f"item {unexplained[0]}: a verdict that differs from the rule engine needs a reason")
+        raise AssessmentRefused(Said("err.inspection.10", value=unexplained[0]))
     try:
         result = score(card["items"], verdicts, card["pass_mark"])
     except ValueError as exc:
@@ -362,12 +363,10 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
                              .values(version=SampleItem.version + 1).execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
         who = loaded["assessment"]["inspector"] if loaded["assessment"] else "someone"
-        raise StaleAssessment(f"case {loaded['case_no']} was assessed by {who} after you opened it; "
-                              "reload to see their scores (nothing of yours was saved)")
+        raise StaleAssessment(Said("err.inspection.11", case_no=loaded['case_no'], who=who))
     previous = loaded["assessment"]
     if previous is not None and previous["inspector"] != actor and role != "admin":
-        raise AssessmentRefused(f"case {loaded['case_no']} was assessed by {previous['inspector']}; only they "
-                                "or an administrator may change the assessment")
+        raise AssessmentRefused(Said("err.inspection.12", case_no=loaded['case_no'], inspector=previous['inspector']))
     case = session.get(Case, loaded["case_id"])
     before = loaded["assessment"]
     existing = session.scalar(select(Assessment).where(Assessment.sample_item_id == item_id))

@@ -7,6 +7,7 @@ transaction with its audit row and the case's re-evaluation (ARC-TYPICAL and ARC
 """
 from __future__ import annotations
 
+from domain.i18n import Said
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -74,7 +75,7 @@ def _check_version(session: Session, case: Case, expected_version: int, now: dat
                              .values(version=Case.version + 1, updated_at=now, **values)
                              .execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
-        raise LibraryRefused(f"case {case.case_no} was changed by someone else; reload the page and try again")
+        raise LibraryRefused(Said("err.library.1", case_no=case.case_no))
 
 
 def _active(session: Session, case_id: int) -> TypicalMark | None:
@@ -88,15 +89,15 @@ def mark_typical(session: Session, case_no: str, expected_version: int, summary:
     now = now or datetime.now(timezone.utc)
     case = session.scalar(select(Case).where(Case.case_no == case_no))
     if case is None:
-        raise LibraryRefused(f"no case {case_no}")
+        raise LibraryRefused(Said("err.library.2", case_no=case_no))
     summary, lesson = (summary or "").strip(), (lesson or "").strip()
     if not summary:
-        raise LibraryRefused("summary: write the characteristics and patterns of the case (10.1.2)")
+        raise LibraryRefused(Said("err.library.3"))
     if example not in (None, *EXAMPLES):
-        raise LibraryRefused(f"example must be good or bad, not {example!r}")
+        raise LibraryRefused(Said("err.library.4", example=repr(example)))
     bad = [c for c in clauses if c not in CLAUSES]
     if bad:
-        raise LibraryRefused(f"clauses: {bad[0]} is not a clause of the standard")
+        raise LibraryRefused(Said("err.library.5", value=bad[0]))
     clean_tags = sorted({t.strip() for t in tags if t and t.strip()})
     previous = _active(session, case.id)
     _check_version(session, case, expected_version, now, typical=True, typical_summary=summary)
@@ -123,10 +124,10 @@ def unmark_typical(session: Session, case_no: str, expected_version: int, actor:
     now = now or datetime.now(timezone.utc)
     case = session.scalar(select(Case).where(Case.case_no == case_no))
     if case is None:
-        raise LibraryRefused(f"no case {case_no}")
+        raise LibraryRefused(Said("err.library.6", case_no=case_no))
     current = _active(session, case.id)
     if current is None and not case.typical:
-        raise LibraryRefused(f"case {case_no} is not marked typical")
+        raise LibraryRefused(Said("err.library.7", case_no=case_no))
     _check_version(session, case, expected_version, now, typical=False)
     if current is not None:
         current.active, current.ended_by, current.ended_at, current.end_reason = False, actor, now, "unmarked"
@@ -289,15 +290,15 @@ def record_training(session: Session, held_at: datetime, trainer: str, topic: st
     topic, trainer = (topic or "").strip(), (trainer or "").strip()
     people = sorted({a.strip() for a in attendees if a and a.strip()})
     if not topic:
-        raise LibraryRefused("topic: say what the session was about")
+        raise LibraryRefused(Said("err.library.8"))
     if not trainer:
-        raise LibraryRefused("trainer: say who gave the session")
+        raise LibraryRefused(Said("err.library.9"))
     if not people:
-        raise LibraryRefused("attendees: list at least one attendee")
+        raise LibraryRefused(Said("err.library.10"))
     known = set(session.scalars(select(Case.case_no).where(Case.case_no.in_(list(case_nos)))))
     unknown = [c for c in case_nos if c not in known]
     if unknown:
-        raise LibraryRefused(f"cases: no case {unknown[0]}")
+        raise LibraryRefused(Said("err.library.11", value=unknown[0]))
     row = TrainingSession(held_at=held_at, trainer=trainer, topic=topic,
                           attendees=json.dumps(people, ensure_ascii=False),
                           case_nos=json.dumps(list(case_nos), ensure_ascii=False), created_by=actor)
@@ -363,21 +364,21 @@ def archive_cases(session: Session, versions: dict[str, int], actor: str, now: d
     records are incomplete, that is not closed, already archived or changed meanwhile refuses the batch."""
     now = now or datetime.now(timezone.utc)
     if not versions:
-        raise LibraryRefused("choose at least one case to archive")
+        raise LibraryRefused(Said("err.library.12"))
     cases = {c.case_no: c for c in session.scalars(select(Case).where(Case.case_no.in_(list(versions))))}
     for case_no in versions:
         case = cases.get(case_no)
         if case is None:
-            raise LibraryRefused(f"no case {case_no}")
+            raise LibraryRefused(Said("err.library.13", case_no=case_no))
         if case.closed_at is None or case.closed_at > now:
-            raise LibraryRefused(f"case {case_no} is not closed yet")
+            raise LibraryRefused(Said("err.library.14", case_no=case_no))
         if case.archived_at is not None:
-            raise LibraryRefused(f"case {case_no} is already archived")
+            raise LibraryRefused(Said("err.library.15", case_no=case_no))
     checks = _record_checks(session, [c.id for c in cases.values()], now)
     for case_no, case in cases.items():
         failing = [rule for rule, status in checks.get(case.id, {}).items() if status == "breached"]
         if failing:
-            raise LibraryRefused(f"case {case_no}: records incomplete ({', '.join(sorted(failing))}); complete them first")
+            raise LibraryRefused(Said("err.library.16", case_no=case_no, value=', '.join(sorted(failing))))
     for case_no, case in sorted(cases.items()):
         _check_version(session, case, versions[case_no], now, archived_at=now)
         record(session, actor, "archive", "case", case_no, {"archived_at": None}, {"archived_at": now})

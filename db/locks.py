@@ -3,6 +3,7 @@ re-evaluation started from the app) so that their transactions never interleave.
 from __future__ import annotations
 
 import hashlib
+from domain.i18n import Said, Term
 from datetime import datetime, timezone
 
 from sqlalchemy import text
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Session
 
 IDLE_BACKSTOP_MS = 15 * 60 * 1000
 SQLITE_BUSY_MS = 15000  # the connection's usual wait (db.session sets the same on connect)
+
+
+JOB_ZH = {"import": "导入或重新评估"}  # the jobs that take the exclusive lock, in words
 
 
 class Busy(RuntimeError):
@@ -53,7 +57,7 @@ def exclusive(session: Session, name: str, wait_seconds: float = 120) -> None:
     except OperationalError as exc:
         if not _is_lock_wait(exc):
             raise  # the database is down or broken: session_scope reports it as unavailable, not as busy
-        raise Busy(f"another {name} is running on this database; try again in a few minutes") from exc
+        raise Busy(Said("err.locks.busy", name=Term(name, JOB_ZH.get(name, name)))) from exc
 
 
 def _is_lock_wait(exc: OperationalError) -> bool:

@@ -3,6 +3,7 @@ answers. Each write is one transaction with its audit row and a server-side role
 only act on notices addressed to her."""
 from __future__ import annotations
 
+from domain.i18n import Said
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
@@ -26,13 +27,13 @@ def send_notice(session: Session, case_no: str, rule_id: str, message: str, repl
     message = (message or "").strip()
     case = session.execute(select(Case.id, Case.handler_id, Case.team_id).where(Case.case_no == case_no)).first()
     if case is None:
-        raise NoticeRefused(f"no case {case_no}")
+        raise NoticeRefused(Said("err.notices.1", case_no=case_no))
     if rule_id not in DEADLINE_RULES:
-        raise NoticeRefused(f"{rule_id} is not a deadline")
+        raise NoticeRefused(Said("err.notices.2", rule=rule_id))
     if not message:
-        raise NoticeRefused("the notice needs a message")
+        raise NoticeRefused(Said("err.notices.3"))
     if not now < reply_by <= now + timedelta(days=30):
-        raise NoticeRefused("the reply-by time must lie in the next 30 days")
+        raise NoticeRefused(Said("err.notices.4"))
     notice = Notice(case_id=case.id, rule_id=rule_id, handler_id=case.handler_id, team_id=case.team_id,
                     message=message, reply_by=reply_by, sent_by=actor, sent_at=now)
     session.add(notice)
@@ -45,7 +46,7 @@ def send_notice(session: Session, case_no: str, rule_id: str, message: str, repl
 def _mine(session: Session, notice_id: int, handler_id: int | None) -> Notice:
     notice = session.get(Notice, notice_id)
     if notice is None or handler_id is None or notice.handler_id != handler_id:
-        raise NoticeRefused("this notice is not addressed to you")
+        raise NoticeRefused(Said("err.notices.5"))
     return notice
 
 
@@ -67,17 +68,17 @@ def answer(session: Session, notice_id: int, text: str, contacted_at: datetime |
     text = (text or "").strip()
     notice = _mine(session, notice_id, handler_id)
     if notice.answered_at is not None:
-        raise NoticeRefused("this notice has already been answered")
+        raise NoticeRefused(Said("err.notices.6"))
     if not text:
-        raise NoticeRefused("the answer needs a text saying what was done")
+        raise NoticeRefused(Said("err.notices.7"))
     if contacted_at is not None and contacted_at > now + timedelta(minutes=5):
-        raise NoticeRefused("the contact time is in the future")
+        raise NoticeRefused(Said("err.notices.8"))
     done = session.execute(update(Notice).where(Notice.id == notice_id, Notice.answered_at.is_(None))
                            .values(answered_at=now, answer=text, contacted_at=contacted_at,
                                    acknowledged_at=func.coalesce(Notice.acknowledged_at, now))
                            .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise NoticeRefused("this notice has already been answered")
+        raise NoticeRefused(Said("err.notices.9"))
     record(session, actor, "answer_notice", "notice", str(notice_id), None,
            {"answer": text, "contacted_at": contacted_at})
 

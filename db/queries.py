@@ -1,6 +1,7 @@
 """Read queries for the pages. Every query takes `now` (the sidebar's "as of" time) explicitly."""
 from __future__ import annotations
 
+from domain.i18n import Said
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,7 +71,7 @@ def search_cases(session: Session, f: SearchFilters, now: datetime, limit: int =
     if phone is not None:
         key = f"phone:{user or 'anonymous'}"
         if throttle.held(session, key, now):
-            raise SearchRefused("too many phone-number searches; try again in 10 minutes")
+            raise SearchRefused(Said("err.queries.1"))
         throttle.count(session, key, now, PHONE_SEARCHES, PHONE_WINDOW, PHONE_WINDOW)
         kind, digits = phone
         if kind == "full":
@@ -80,8 +81,7 @@ def search_cases(session: Session, f: SearchFilters, now: datetime, limit: int =
                 f.received_from is not None and f.received_to is not None
                 and f.received_to - f.received_from <= TAIL_PERIOD + timedelta(days=1))
             if not narrow:
-                raise SearchRefused("the last 4 digits need a handler, a case number or a received period of "
-                                    "at most 31 days")
+                raise SearchRefused(Said("err.queries.2"))
             conds.append(Case.customer_phone.endswith(digits, autoescape=True))
     if handler:
         conds.append(Handler.name.contains(handler, autoescape=True))

@@ -5,6 +5,7 @@ have been accepted, which stays on record as a finding against the handler.
 A review is one transaction: the review row, its audit row and the re-evaluation of the case."""
 from __future__ import annotations
 
+from domain.i18n import Said
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -54,22 +55,22 @@ def review_rejection(session: Session, case_no: str, expected_version: int, outc
     case = session.execute(select(Case.id, Case.acceptance, Case.version, Case.handler_id, Case.team_id,
                                   Case.rejection_reason).where(Case.case_no == case_no)).first()
     if case is None:
-        raise ReviewRefused(f"no case {case_no}")
+        raise ReviewRefused(Said("err.reviews.1", case_no=case_no))
     if case.acceptance != "rejected":
-        raise ReviewRefused(f"case {case_no} was accepted; only rejected cases are reviewed")
+        raise ReviewRefused(Said("err.reviews.2", case_no=case_no))
     if outcome not in OUTCOMES:
-        raise ReviewRefused(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise ReviewRefused(Said("err.reviews.3", value=', '.join(OUTCOMES)))
     if outcome == "confirmed" and ground not in VALID_GROUNDS:
-        raise ReviewRefused("confirming a rejection needs one of the three permitted grounds")
+        raise ReviewRefused(Said("err.reviews.4"))
     if outcome == "overturned" and not note:
-        raise ReviewRefused("overturning a rejection needs a note saying why the case should have been accepted")
+        raise ReviewRefused(Said("err.reviews.5"))
     if session.scalar(select(RejectionReview.id).where(RejectionReview.case_id == case.id)) is not None:
-        raise ReviewRefused(f"case {case_no} has already been reviewed")
+        raise ReviewRefused(Said("err.reviews.6", case_no=case_no))
     bumped = session.execute(update(Case).where(Case.id == case.id, Case.version == expected_version)
                              .values(version=Case.version + 1, updated_at=now)
                              .execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
-        raise ReviewRefused(f"case {case_no} was changed after you opened it; reload and review again")
+        raise ReviewRefused(Said("err.reviews.7", case_no=case_no))
     session.add(RejectionReview(case_id=case.id, outcome=outcome, ground=ground if outcome == "confirmed" else None,
                                 note=note, reviewer=actor, reviewed_at=now, handler_id=case.handler_id,
                                 team_id=case.team_id))

@@ -1,6 +1,7 @@
 """Accounts: creation, password checks with a lock-out after repeated failures, listing."""
 from __future__ import annotations
 
+from domain.i18n import Said
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -42,20 +43,20 @@ def create_user(session: Session, username: str, display_name: str, role: str, p
     person's cases; the account then sees exactly those cases."""
     username = username.strip()
     if not username:
-        raise ValueError("username is empty")
+        raise ValueError(Said("err.users.1"))
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        raise ValueError(Said("err.users.2", role=repr(role), value=', '.join(ROLES)))
     if len(password) < min_length:
-        raise ValueError(f"password must have at least {min_length} characters")
+        raise ValueError(Said("err.users.3", length=min_length))
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ValueError(f"user {username!r} already exists")
+        raise ValueError(Said("err.users.4", username=repr(username)))
     handler_id = None
     if role == "handler":
         if not (handler or "").strip():
-            raise ValueError("a handler account needs the handler name used in the imported cases")
+            raise ValueError(Said("err.users.13"))
         handler_id = session.scalar(select(Handler.id).where(Handler.name == handler.strip()))
         if handler_id is None:
-            raise ValueError(f"no handler named {handler.strip()!r} in the imported cases")
+            raise ValueError(Said("err.users.14", value=repr(handler.strip())))
     session.add(User(username=username, display_name=display_name or username, role=role,
                      password_hash=hash_password(password), active=True, failed_logins=0, handler_id=handler_id))
     record(session, actor, "create_user", "user", username, None,
@@ -189,7 +190,7 @@ def display_names(session: Session) -> dict[str, str]:
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise ValueError(f"no user {username!r}")
+        raise ValueError(Said("err.users.5", username=repr(username)))
     return user
 
 
@@ -198,7 +199,7 @@ def set_active(session: Session, username: str, active: bool, actor: str, reason
     """Deactivate or reactivate an account, with the reason on record; ends its open sessions."""
     require(role, "manage_users")
     if username == actor and not active:
-        raise ValueError("you cannot deactivate your own account")
+        raise ValueError(Said("err.users.6"))
     user = _user(session, username)
     record(session, actor, "set_active", "user", username, {"active": user.active},
            {"active": active, "reason": (reason or "").strip()})
@@ -211,7 +212,7 @@ def reset_password(session: Session, username: str, temporary: str, actor: str, 
     password itself is never written to the audit log."""
     require(role, "manage_users")
     if len(temporary) < MIN_PASSWORD:
-        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+        raise ValueError(Said("err.users.7", length=MIN_PASSWORD))
     user = _user(session, username)
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
@@ -224,15 +225,15 @@ def change_role(session: Session, username: str, new_role: str, actor: str, role
                 handler: str | None = None) -> None:
     require(role, "manage_users")
     if new_role not in ROLES:
-        raise ValueError(f"unknown role {new_role!r}; expected one of {', '.join(ROLES)}")
+        raise ValueError(Said("err.users.8", role=repr(new_role), value=', '.join(ROLES)))
     if username == actor:
-        raise ValueError("you cannot change your own role")
+        raise ValueError(Said("err.users.9"))
     user = _user(session, username)
     handler_id = None
     if new_role == "handler":
         handler_id = session.scalar(select(Handler.id).where(Handler.name == (handler or "").strip()))
         if handler_id is None:
-            raise ValueError(f"no handler named {(handler or '').strip()!r} in the imported cases")
+            raise ValueError(Said("err.users.15", value=repr((handler or '').strip())))
     record(session, actor, "change_role", "user", username, {"role": user.role}, {"role": new_role})
     user.role, user.handler_id = new_role, handler_id
     user.session_epoch = (user.session_epoch or 0) + 1
@@ -244,11 +245,11 @@ def change_own_password(session: Session, username: str, current: str, new: str,
     if not user.active or not bcrypt.checkpw(current.encode(), user.password_hash.encode()):
         raise LoginRefused(REFUSED)
     if new != confirm:
-        raise ValueError("the two new passwords differ")
+        raise ValueError(Said("err.users.10"))
     if len(new) < MIN_PASSWORD:
-        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+        raise ValueError(Said("err.users.11", length=MIN_PASSWORD))
     if new == current:
-        raise ValueError("the new password must differ from the old one")
+        raise ValueError(Said("err.users.12"))
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.session_epoch = (user.session_epoch or 0) + 1

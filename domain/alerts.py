@@ -14,6 +14,7 @@ manager 4 h after.
 """
 from __future__ import annotations
 
+from domain.i18n import Said
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
@@ -122,13 +123,13 @@ def validate(raw: Any) -> Policy:
     for n, t in enumerate(data.get("triggers") or [], start=1):
         rule = str(t.get("rule_id") or "")
         if rule not in DEADLINE_RULES + (NOTICE,):
-            raise PolicyInvalid(f"trigger {n}: rule_id {rule!r} is not a deadline rule or NOTICE")
+            raise PolicyInvalid(Said("err.alerts.3", n=n, rule=repr(rule)))
         when = str(t.get("when") or "")
         if when not in WHEN:
-            raise PolicyInvalid(f"trigger {n}: when must be one of {', '.join(WHEN)}")
+            raise PolicyInvalid(Said("err.alerts.4", n=n, value=', '.join(WHEN)))
         targets = tuple(t.get("targets") or ())
         if not targets or any(x not in TARGETS for x in targets):
-            raise PolicyInvalid(f"trigger {n}: targets must be among {', '.join(TARGETS)}")
+            raise PolicyInvalid(Said("err.alerts.5", n=n, value=', '.join(TARGETS)))
         try:
             level = int(t.get("level", 1))
             percent = None if t.get("percent") in (None, "") else float(t["percent"])
@@ -136,24 +137,24 @@ def validate(raw: Any) -> Policy:
             repeat = float(t.get("repeat_hours") or 0)
             repeats = int(t.get("max_repeats") or 0)
         except (TypeError, ValueError):
-            raise PolicyInvalid(f"trigger {n}: level, percent, hours and repeats must be numbers") from None
+            raise PolicyInvalid(Said("err.alerts.12", n=n)) from None
         if when == "before" and percent is None and hours is None:
-            raise PolicyInvalid(f"trigger {n}: a 'before' trigger needs percent or hours")
+            raise PolicyInvalid(Said("err.alerts.6", n=n))
         if percent is not None and not 0 < percent < 100:
-            raise PolicyInvalid(f"trigger {n}: percent must lie between 0 and 100")
+            raise PolicyInvalid(Said("err.alerts.7", n=n))
         if (hours is not None and not 0 <= hours <= 720) or not 0 <= repeat <= 168 or not 0 <= repeats <= 20:
-            raise PolicyInvalid(f"trigger {n}: hours up to 720, repeat_hours up to 168, max_repeats up to 20")
+            raise PolicyInvalid(Said("err.alerts.8", n=n))
         if not 1 <= level <= 9:
-            raise PolicyInvalid(f"trigger {n}: level must be 1 to 9")
+            raise PolicyInvalid(Said("err.alerts.9", n=n))
         via = tuple(t.get("via") or ())
         if any(v not in KINDS for v in via):
-            raise PolicyInvalid(f"trigger {n}: via must be among {', '.join(KINDS)}")
+            raise PolicyInvalid(Said("err.alerts.10", n=n, value=', '.join(KINDS)))
         triggers.append(Trigger(rule, level, when, targets, percent, hours, repeat, repeats, bool(t.get("urgent")), via))
     if not triggers:
-        raise PolicyInvalid("a policy needs at least one trigger")
+        raise PolicyInvalid(Said("err.alerts.1"))
     keys = [(t.rule_id, t.level) for t in triggers]
     if len(set(keys)) != len(keys):
-        raise PolicyInvalid("each rule may have each level once")
+        raise PolicyInvalid(Said("err.alerts.2"))
 
     def clock(value: Any) -> time | None:
         if value in (None, ""):
@@ -161,12 +162,12 @@ def validate(raw: Any) -> Policy:
         try:
             return time.fromisoformat(str(value))
         except ValueError:
-            raise PolicyInvalid(f"quiet hours: {value!r} is not a time such as 22:00") from None
+            raise PolicyInvalid(Said("err.alerts.13", value=repr(value))) from None
 
     quiet = {}
     for kind, pair in (data.get("quiet") or {}).items():
         if kind not in KINDS or not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise PolicyInvalid(f"quiet hours for {kind!r}: expected one of {', '.join(KINDS)} with [start, end]")
+            raise PolicyInvalid(Said("err.alerts.11", kind=repr(kind), value=', '.join(KINDS)))
         quiet[kind] = (clock(pair[0]), clock(pair[1]))
     return Policy(tuple(triggers), clock(data.get("quiet_start")), clock(data.get("quiet_end")),
                   tuple(data.get("teams") or ()), tuple(data.get("categories") or ()), tuple(data.get("channels") or ()),

@@ -20,7 +20,7 @@ def catalogue(lang: str) -> dict[str, str]:
         return json.load(f)
 
 
-def t(key: str, lang: str = "zh", **values: object) -> str:
+def t(key: str, lang: str = "zh", /, **values: object) -> str:
     text = catalogue("zh" if lang == "zh" else "en")[key]
     return text.format(**values) if values else text
 
@@ -52,9 +52,9 @@ class Said(str):
     key: str
     values: dict
 
-    def __new__(cls, key: str, **values: object) -> "Said":
-        obj = super().__new__(cls, _render(key, "en", values))
-        obj.key = key
+    def __new__(cls, message: str, /, **values: object) -> "Said":  # values may include one named "key"
+        obj = super().__new__(cls, _render(message, "en", values))
+        obj.key = message
         obj.values = values
         return obj
 
@@ -65,12 +65,12 @@ class Said(str):
         return _render(self.key, lang, self.values)
 
 
-def _said(key: str, values: dict) -> Said:
-    return Said(key, **values)
+def _said(message: str, values: dict) -> Said:
+    return Said(message, **values)
 
 
-def _render(key: str, lang: str, values: dict) -> str:
-    return t(key, lang, **{k: v.text(lang) if isinstance(v, (Term, Said)) else v for k, v in values.items()})
+def _render(message: str, lang: str, values: dict) -> str:
+    return t(message, lang, **{k: v.text(lang) if isinstance(v, (Term, Said)) else v for k, v in values.items()})
 
 
 def told(text: str, lang: str) -> str:

@@ -3,6 +3,7 @@ checks, and the text of the promised time limits (always taken from the rule thr
 notice and the rules never disagree)."""
 from __future__ import annotations
 
+from domain.i18n import Said
 from typing import Any
 
 FIELDS = ("centre", "department", "complaint_numbers", "operator_supervision", "regulator_supervision",
@@ -30,9 +31,9 @@ def clean(values: dict[str, Any]) -> dict[str, str]:
     for name in FIELDS:
         text = str(values.get(name) or "").replace("\x00", "").strip()
         if name in REQUIRED and not text:
-            raise NoticeInvalid(f"field {name} is empty")
+            raise NoticeInvalid(Said("err.notice.1", name=name))
         if len(text) > MAX_LENGTH * (4 if name == "halls" else 1):
-            raise NoticeInvalid(f"field {name} is too long")
+            raise NoticeInvalid(Said("err.notice.2", name=name))
         out[name] = text
     return out
 

@@ -1,6 +1,7 @@
 """Masking of customers' personal data for every view that does not need it in full."""
 from __future__ import annotations
 
+from domain.i18n import Said
 import re
 
 _DIGITS = re.compile(r"\d")
@@ -57,10 +58,9 @@ def phone_query(text: str) -> tuple[str, str] | None:
     if not digits:
         return None
     if not digits.isdigit():
-        raise PhoneQueryInvalid("a phone number has digits only")
+        raise PhoneQueryInvalid(Said("err.privacy.2"))
     if len(digits) == 4:
         return ("tail", digits)
     if len(digits) >= 7:
         return ("full", digits)
-    raise PhoneQueryInvalid("enter the whole number, or its last 4 digits together with a handler, a case "
-                            "number or a received period of at most 31 days")
+    raise PhoneQueryInvalid(Said("err.privacy.1"))

@@ -6,6 +6,7 @@ The population is a DataFrame with at least: case_id, team, handler, category, c
 """
 from __future__ import annotations
 
+from domain.i18n import Said
 from dataclasses import asdict, dataclass, field
 from math import floor
 
@@ -36,16 +37,16 @@ class SampleInvalid(ValueError):
 
 def target_size(m: Method, population: int) -> int:
     if m.size is not None and m.percent is not None:
-        raise SampleInvalid("give either size or percent, not both")
+        raise SampleInvalid(Said("err.sampling.2"))
     if m.size is not None:
         if m.size < 1:
-            raise SampleInvalid("size must be at least 1")
+            raise SampleInvalid(Said("err.sampling.8"))
         return min(int(m.size), population)
     if m.percent is not None:
         if not 0 < m.percent <= 100:
-            raise SampleInvalid("percent must be above 0 and at most 100")
+            raise SampleInvalid(Said("err.sampling.9"))
         return min(population, max(1, round(population * m.percent / 100)))
-    raise SampleInvalid("give a size or a percent")
+    raise SampleInvalid(Said("err.sampling.1"))
 
 
 def size_note(population: int, m: Method, drawn: int) -> tuple[str, dict] | None:
@@ -64,7 +65,7 @@ def size_note(population: int, m: Method, drawn: int) -> tuple[str, dict] | None
 def draw(population: pd.DataFrame, m: Method, seed: int) -> pd.DataFrame:
     """The sample: rows of `population` with a `stratum` column, in case_id order."""
     if m.method not in METHODS:
-        raise SampleInvalid(f"unknown method {m.method!r}")
+        raise SampleInvalid(Said("err.sampling.3", method=repr(m.method)))
     pop = population.sort_values("case_id", kind="stable").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     if pop.empty:
@@ -98,7 +99,7 @@ def allocate(sizes: dict[str, int], n: int, minimum: int) -> dict[str, int]:
 def _stratum_keys(pop: pd.DataFrame, columns: list[str]) -> pd.Series:
     bad = [c for c in columns if c not in STRATA]
     if not columns or bad:
-        raise SampleInvalid(f"strata must be some of {', '.join(STRATA)}")
+        raise SampleInvalid(Said("err.sampling.4", value=', '.join(STRATA)))
     parts = [pop[c].fillna("—").astype(str) for c in columns]
     keys = parts[0]
     for part in parts[1:]:
@@ -108,7 +109,7 @@ def _stratum_keys(pop: pd.DataFrame, columns: list[str]) -> pd.Series:
 
 def _stratified(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:
     if m.minimum < 0:
-        raise SampleInvalid("minimum must not be negative")
+        raise SampleInvalid(Said("err.sampling.5"))
     n = target_size(m, len(pop))
     keys = _stratum_keys(pop, m.strata)
     pop = pop.assign(stratum=keys)
@@ -131,7 +132,7 @@ def _per_group(pop: pd.DataFrame, take: dict[str, int], rng: np.random.Generator
 
 def _quota(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:
     if m.per_handler < 1:
-        raise SampleInvalid("per_handler must be at least 1")
+        raise SampleInvalid(Said("err.sampling.6"))
     pop = pop.assign(stratum=pop["handler"].fillna("—").astype(str) + " / " + pop["month"].astype(str))
     sizes = pop["stratum"].value_counts().to_dict()
     return _per_group(pop, {k: min(m.per_handler, n) for k, n in sizes.items()}, rng)
@@ -141,7 +142,7 @@ def _risk(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFram
     """Weighted sampling without replacement (Efraimidis–Spirakis keys u^(1/w)): a flagged case is `weight`
     times likelier to be drawn at every step than one without flags."""
     if not m.weight >= 1:
-        raise SampleInvalid("weight must be at least 1")
+        raise SampleInvalid(Said("err.sampling.7"))
     n = target_size(m, len(pop))
     weights = np.where(pop["flagged"].to_numpy(dtype=bool), float(m.weight), 1.0)
     keys = rng.random(len(pop)) ** (1.0 / weights)

@@ -8,6 +8,7 @@ An item without rules is judged by the inspector alone.
 """
 from __future__ import annotations
 
+from domain.i18n import Said, Term
 import json
 from dataclasses import dataclass
 from typing import Any, Collection, Iterable, Sequence
@@ -55,6 +56,9 @@ class ScorecardInvalid(ValueError):
     """An edited scorecard that cannot be saved; the message names the row and the field."""
 
 
+EDITOR_COLUMNS_ZH = {"clause": "条款", "title_zh": "名称（中文）", "title_en": "名称（英文）"}
+
+
 def validate_items(items: Sequence[dict[str, Any]], known_rules: Collection[str]) -> list[dict[str, Any]]:
     """Check an edited item list and return it normalised; raise ScorecardInvalid naming the problem.
 
@@ -62,30 +66,46 @@ def validate_items(items: Sequence[dict[str, Any]], known_rules: Collection[str]
 
     out, seen = [], set()
     if not items:
-        raise ScorecardInvalid("a scorecard needs at least one item")
+        raise ScorecardInvalid(Said("err.scorecard.1"))
     for n, raw in enumerate(items, start=1):
         key = str(raw.get("key") or "").strip()
         if not key:
-            raise ScorecardInvalid(f"row {n}: field key is empty")
+            raise ScorecardInvalid(Said("err.scorecard.3", n=n))
         if key in seen:
-            raise ScorecardInvalid(f"row {n}: key {key!r} is used twice")
+            raise ScorecardInvalid(Said("err.scorecard.4", n=n, key=repr(key)))
         seen.add(key)
         for field in ("clause", "title_zh", "title_en"):
             if not str(raw.get(field) or "").strip():
-                raise ScorecardInvalid(f"row {n}: field {field} is empty")
+                raise ScorecardInvalid(Said("err.scorecard.7", n=n, field=Term(field, EDITOR_COLUMNS_ZH[field])))
         try:
             weight = float(raw.get("weight"))
         except (TypeError, ValueError):
-            raise ScorecardInvalid(f"row {n}: field weight must be a number") from None
+            raise ScorecardInvalid(Said("err.scorecard.8", n=n)) from None
         if not weight > 0:
-            raise ScorecardInvalid(f"row {n}: field weight must be above 0")
+            raise ScorecardInvalid(Said("err.scorecard.5", n=n))
         rules = _as_list(raw.get("rules"))
         unknown = [r for r in rules if r not in known_rules]
         if unknown:
-            raise ScorecardInvalid(f"row {n}: field rules names unknown rule {unknown[0]}")
+            raise ScorecardInvalid(Said("err.scorecard.6", n=n, value=unknown[0]))
         out.append({"key": key, "clause": str(raw["clause"]).strip(), "title_zh": str(raw["title_zh"]).strip(),
                     "title_en": str(raw["title_en"]).strip(), "weight": weight, "critical": bool(raw.get("critical")),
                     "rules": rules, "fields": _as_list(raw.get("fields"))})
+    return out
+
+
+def with_item_keys(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items as edited, each with a key: a row added in the editor gets the next free `item<n>` (keys
+    identify an item across versions; people never type them)."""
+    out = [dict(i) for i in items]
+    used = {str(i.get("key") or "").strip() for i in out}
+    n = 0
+    for item in out:
+        if not str(item.get("key") or "").strip():
+            n += 1
+            while f"item{n}" in used:
+                n += 1
+            item["key"] = f"item{n}"
+            used.add(item["key"])
     return out
 
 
@@ -108,13 +128,14 @@ class EngineVerdict:
 
 
 def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], explain_one,
-                   applicable: set[str] | frozenset[str] = frozenset()) -> EngineVerdict:
+                   applicable: set[str] | frozenset[str] = frozenset(), name_rule=str) -> EngineVerdict:
     """The rule engine's verdict on one item from the case's stored obligations (with live status).
 
     `explain_one(obligation) -> str` renders a line of evidence; `applicable` names the check rules that
     apply to the case (stored obligations hold a check rule only when it raises something, so an applicable
     check without a row has passed). A rule that does not apply says nothing; a breach fails the item (if `fields` is set, only a missing field in that list does);
-    a review or a deadline not yet due leaves the verdict to the inspector.
+    a review or a deadline not yet due leaves the verdict to the inspector. `name_rule(rule_id)` names a
+    rule in the evidence (the pages pass its title in the reader's language; ids are for machines).
     """
     if not item.get("rules"):
         return EngineVerdict(None, [])
@@ -126,7 +147,7 @@ def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], 
         if o is None:
             if rule_id in applicable:
                 votes.append("pass")
-                evidence.append(f"{rule_id}: ✓")
+                evidence.append(f"{name_rule(rule_id)}: ✓")
             continue
         if o["status"] == "breached":
             missing = set((o.get("evidence") or {}).get("missing") or ())
@@ -140,7 +161,7 @@ def engine_verdict(item: dict[str, Any], obligations: Sequence[dict[str, Any]], 
             votes.append("undecided")
         else:
             votes.append("pass")
-        evidence.append(f"{rule_id}: {explain_one(o)}")
+        evidence.append(f"{name_rule(rule_id)}: {explain_one(o)}")
     if not votes:
         return EngineVerdict("na", [])
     if "fail" in votes:
@@ -162,7 +183,7 @@ def score(items: Sequence[dict[str, Any]], verdicts: dict[str, str], pass_mark: 
     zeroes the score and fails the case, whatever else passed."""
     missing = [i["key"] for i in items if verdicts.get(i["key"]) not in VERDICTS]
     if missing:
-        raise ValueError(f"no verdict for item {missing[0]}")
+        raise ValueError(Said("err.scorecard.2", value=missing[0]))
     critical = any(i["critical"] and verdicts[i["key"]] == "fail" for i in items)
     applicable = [i for i in items if verdicts[i["key"]] != "na"]
     total = sum(float(i["weight"]) for i in applicable)
@@ -187,12 +208,12 @@ def overrides(items: Iterable[dict[str, Any]], verdicts: dict[str, str], engine:
 
 def form_items(items: Sequence[dict[str, Any]], obligations: Sequence[dict[str, Any]],
                saved: dict[str, dict[str, Any]] | None, explain_one, lang: str = "zh",
-               applicable: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+               applicable: set[str] | frozenset[str] = frozenset(), name_rule=str) -> list[dict[str, Any]]:
     """What the assessment form shows per item: title, clause, weight, the engine's verdict and evidence,
     and the starting verdict (the saved one, else the engine's; None when the inspector must judge)."""
     out = []
     for i in items:
-        ev = engine_verdict(i, obligations, explain_one, applicable)
+        ev = engine_verdict(i, obligations, explain_one, applicable, name_rule)
         prior = (saved or {}).get(i["key"]) or {}
         out.append({**i, "title": i["title_zh"] if lang == "zh" else i["title_en"], "engine": ev.verdict,
                     "evidence": "；".join(ev.evidence) if lang == "zh" else "; ".join(ev.evidence),

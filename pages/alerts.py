@@ -16,7 +16,7 @@ from rules.catalogue import BY_ID
 from services.alerts import send_test
 from services.channels import Undelivered, load_settings
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr
 
 guard("alerts")
 L = lang()
@@ -58,7 +58,7 @@ if allowed("edit_alerts"):
                 with db() as session:
                     saved = store.save_policy(session, raw, actor(), role(), datetime.now(local_zone()))
             except (PolicyInvalid, ValueError) as exc:
-                st.error(tr("al.invalid", error=md(str(exc))))
+                st.error(tr("al.invalid", error=md(refusal(exc))))
             else:
                 flash(tr("al.saved", version=saved.version))
                 st.rerun()
@@ -74,7 +74,7 @@ if allowed("edit_alerts"):
             try:
                 send_test(settings, channel, address)
             except Undelivered as exc:
-                st.error(tr("al.test_failed", error=md(str(exc))))
+                st.error(tr("al.test_failed", error=md(refusal(exc))))
             else:
                 st.success(tr("al.test_ok", channel=md(channel)))
 

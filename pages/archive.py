@@ -7,7 +7,7 @@ import streamlit as st
 from db.library import RECORD_RULES, LibraryRefused, archive_cases, archive_queue
 from services.library_view import checklist_frame, rule_title
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, confirmed, db, flash, lang, md, teams, tr
+from ui.common import as_of, confirmed, db, flash, lang, md, refusal, teams, tr
 
 guard("archive")
 L = lang()
@@ -40,7 +40,7 @@ if targets:
         with db() as session:
             done = archive_cases(session, {r["case_no"]: r["version"] for r in targets}, actor())
     except LibraryRefused as exc:
-        st.error(tr("arc.refused", error=md(str(exc))))
+        st.error(tr("arc.refused", error=md(refusal(exc))))
     else:
         flash(tr("arc.done", n=len(done)))
         st.rerun()

@@ -12,10 +12,10 @@ from domain.deid import scrub_text
 from domain.privacy import mask_name, mask_phone
 from domain.scorecard import VERDICTS, form_items, score
 from domain.timeutil import fmt_local
-from services.views import flag_detail, flags_table
+from services.views import flag_detail, flags_table, person, rule_title
 from domain.vocab import label
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr
 
 guard("assess")
 L = lang()
@@ -69,7 +69,7 @@ card = item["scorecard"]
 saved = item["assessment"]
 st.subheader(md(f"{record['case_no']} · {label('category', record['category'], L)} · {record['subcategory'] or ''}"))
 st.caption(tr("qa.card_used", name=card["name"], version=card["version"], mark=f"{card['pass_mark']:g}")
-           + (" · " + tr("qa.saved_by", who=saved["inspector"], when=fmt_local(saved["assessed_at"])) if saved else ""))
+           + (" · " + tr("qa.saved_by", who=person(saved["inspector"], people, L), when=fmt_local(saved["assessed_at"])) if saved else ""))
 
 left, right = st.columns([2, 3])
 with left:
@@ -107,7 +107,7 @@ verdict_names = {v: tr(f"qa.verdict.{v}") for v in VERDICTS}
 with right:
     st.markdown(f"#### {tr('qa.scorecard')}")
     rows = form_items(card["items"], obligations, saved["items"] if saved else None,
-                      lambda o: flag_detail(o, now, L), L, applicable_checks(record, now))
+                      lambda o: flag_detail(o, now, L), L, applicable_checks(record, now), lambda r: rule_title(r, L))
     verdicts, engine, evidence, reasons, comments = {}, {}, {}, {}, {}
     for it in rows:
         key = it["key"]
@@ -148,10 +148,10 @@ with right:
                 result = save_assessment(session, item_id, st.session_state[version_key], verdicts, engine, evidence,
                                          reasons, comments, comment, actor(), role=role())
         except StaleAssessment as exc:
-            st.error(tr("qa.stale", error=md(str(exc))))
+            st.error(tr("qa.stale", error=md(refusal(exc))))
             st.session_state["assess_stale"] = item_id
         except AssessmentRefused as exc:
-            st.error(tr("qa.refused", error=md(str(exc))))
+            st.error(tr("qa.refused", error=md(refusal(exc))))
         else:
             st.session_state.pop(version_key, None)
             flash(tr("qa.saved", score="—" if result.score is None else f"{result.score:g}"))

@@ -5,12 +5,14 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
+from domain.i18n import t
+
 from db.audit import search
 from db.users import display_names
 from domain.config import local_zone
 from ui.auth import guard
 from ui.common import date_bounds, db, lang, tr
-from services.views import audit_frame
+from services.views import audit_actions, audit_frame
 
 guard("audit")
 L = lang()
@@ -18,9 +20,8 @@ st.title(tr("page.audit"))
 with st.form("audit_form"):
     c1, c2, c3, c4 = st.columns(4)
     who = c1.text_input(tr("audit.actor"), key="audit_actor")
-    action = c2.selectbox(tr("audit.action"), ["", "import", "set_thresholds", "unmask", "create_user", "set_active",
-                                               "lockout"], key="audit_action",
-                          format_func=lambda code: tr(f"audit.act.{code}") if code else "")
+    action = c2.selectbox(tr("audit.action"), ["", *audit_actions(L)], key="audit_action",
+                          format_func=lambda code: t(f"audit.act.{code}", L) if code else "")
     key = c3.text_input(tr("audit.key"), key="audit_key")
     today = datetime.now(local_zone()).date()
     period = c4.date_input(tr("audit.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="audit_period")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 from datetime import datetime, time, timedelta
 
 import altair as alt
@@ -12,23 +13,28 @@ from db import board as q
 from db import alerts as alert_store
 from db import notices, reviews
 from db.obligations import thresholds
-from rules.catalogue import BY_ID
 from services import board as view
+from services.views import rule_title
 from domain.config import local_zone
 from domain.timeutil import fmt_local, to_local
 from domain.vocab import ENUMS, label
-from ui.common import as_of, date_bounds, db, lang, replaying, teams, tr
+from ui.common import as_of, date_bounds, db, lang, replaying, teams, tr, words
+from ui import charts, layout
 from ui.auth import current_user, guard, live_check
 
 guard("board")
 
 L = lang()
+WALL = st.query_params.get("screen") == "wall"  # 大屏: a wall display, readable from across the room
+if WALL:
+    layout.wall()
 st.title(tr("page.board"))
 
 with db() as session:
     handler_options = q.handler_names(session)
 
-with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=False):
+with (st.container(height=1, border=False) if WALL else st.expander(tr("search.submit") + " · " + tr("board.period"),
+                                                                     expanded=False)):
     c1, c2, c3, c4 = st.columns(4)
     handlers = c1.multiselect(tr("board.handlers"), handler_options, placeholder=tr("common.choose"), key="board_handlers")
     categories = c2.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="board_categories",
@@ -36,7 +42,7 @@ with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=Fal
     channels = c3.multiselect(tr("board.channels"), list(ENUMS["channel"]), placeholder=tr("common.choose"), key="board_channels",
                               format_func=lambda v: label("channel", v, L))
     rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.BOARD_RULES),
-                           placeholder=tr("common.choose"), key="board_rules", format_func=lambda r: f"{r} {BY_ID[r].title_zh if L == 'zh' else BY_ID[r].title_en}")
+                           placeholder=tr("common.choose"), key="board_rules", format_func=lambda r: rule_title(r, L))
     c5, c6, c7, c8, c9 = st.columns(5)
     today = datetime.now(local_zone()).date()
     period = c5.date_input(tr("board.period"), value=(today - timedelta(days=6), today), **date_bounds(), key="board_period")
@@ -45,9 +51,10 @@ with st.expander(tr("search.submit") + " · " + tr("board.period"), expanded=Fal
     appeal_days = c7.number_input(tr("board.appeal_days"), min_value=1, max_value=90, value=15, key="board_appeal_days")
     appeal_warn = c8.number_input(tr("board.appeal_warn"), min_value=0, max_value=30, value=3, key="board_appeal_warn")
     appeal_unit = c9.selectbox(tr("board.appeal_unit"), ["calendar", "working"], key="board_appeal_unit",
-                               format_func=lambda u: tr(f"board.unit.{u}"))
+                               format_func=words("board.unit"))
 
-filters = q.BoardFilters(teams=tuple(teams()), handlers=tuple(handlers), categories=tuple(categories),
+wall_teams = tuple(st.query_params.get_all("team")) if WALL else ()  # a wall screen per team: ?screen=wall&team=…
+filters = q.BoardFilters(teams=wall_teams or tuple(teams()), handlers=tuple(handlers), categories=tuple(categories),
                          channels=tuple(channels), rules=tuple(rules) or q.BOARD_RULES)
 if isinstance(period, (tuple, list)) and len(period) == 2:
     start = datetime.combine(period[0], time(0), tzinfo=local_zone())
@@ -95,6 +102,23 @@ def open_picked(picked, frame) -> None:
         st.switch_page("pages/case_detail.py", query_params={"case": frame.iloc[rows[0]][tr("board.case")]})
 
 
+def wall_board(data: dict, now: datetime) -> None:
+    """The 大屏 view: the six tiles and the act-now queue in large type, nothing to click."""
+    tiles = data["tiles"]
+    cols = st.columns(6)
+    for col, key in zip(cols, ("open_cases", "at_risk", "overdue_open", "breached_today", "breached_7d", "to_archive")):
+        col.metric(tr(f"board.{key}"), f"{tiles[key]:,}")
+    st.markdown(f"#### {tr('board.queue')}")
+    queue = view.queue_frame(data["queue"], now, L)
+    if queue.empty:
+        st.success(tr("board.queue_empty"))
+    else:
+        st.table(view.wall_queue(queue, L, WALL_ROWS))
+
+
+WALL_ROWS = 12
+
+
 @st.fragment(run_every=timedelta(seconds=int(refresh)))
 def live_board() -> None:
     live_check()  # an automatic refresh is not activity: an unattended board still signs out
@@ -104,6 +128,9 @@ def live_board() -> None:
     offset = now_local.utcoffset().total_seconds() / 3600
     data = board_now(filters, now, replaying())
     st.caption(tr("board.refreshed", when=fmt_local(now, seconds=True)))
+    if WALL:
+        wall_board(data, now)
+        return
 
     with db() as session:
         waiting = reviews.waiting_count(session, now, filters.teams)
@@ -135,9 +162,12 @@ def live_board() -> None:
         picked = st.dataframe(styled, hide_index=True, width="stretch", key="board_queue",
                               on_select="rerun", selection_mode="single-row",
                               column_order=[c for c in queue.columns if c not in ("overdue", tr("board.case"))],
-                              column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$")})
+                              column_config={"link": st.column_config.LinkColumn(tr("board.case"), display_text=r"case=(.*)$",
+                                                                                 pinned=True)})
         open_picked(picked, queue)
-    exports = st.container()  # the export buttons sit under the queue they export (filled in below)
+    wall_link = "?screen=wall" + "".join(f"&team={quote(t)}" for t in filters.teams)
+    st.markdown(f"[{tr('board.wall_open')}]({wall_link})")
+    exports = st.container(horizontal=True)  # the export buttons sit under the queue they export (filled in below)
 
     data = board_period(filters, now, start, end, cutoff, offset, replaying())
     left, right = st.columns(2)
@@ -160,20 +190,21 @@ def live_board() -> None:
         with c1:
             st.markdown(f"#### {tr('board.trend')}")
             trend = view.trend_frame(breaches, L)
-            st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
-                x=alt.X("day:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0)),  # no English month names
+            charts.show(alt.Chart(trend).mark_line(point=True).encode(
+                x=alt.X("day:T", title=None, axis=alt.Axis(format=charts.DAY, labelAngle=0)),
                 y=alt.Y("n:Q", title=None),
                 color=alt.Color("rule:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
-                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d", title=tr("col.day")),
-                         alt.Tooltip("rule:N", title=tr("col.rule")), alt.Tooltip("n:Q", title=tr("board.count"))])
-                .properties(height=260), width="stretch")
+                tooltip=[charts.tip("day:T", tr("col.day"), "%Y-%m-%d"), charts.tip("rule:N", tr("col.rule")),
+                         charts.tip("n:Q", tr("board.count"))])
+                .properties(height=260), L)
         with c2:
             st.markdown(f"#### {tr('board.heatmap')}")
             heat = view.heatmap_frame(breaches, L)
-            st.altair_chart(alt.Chart(heat).mark_rect().encode(
+            charts.show(alt.Chart(heat).mark_rect().encode(
                 x=alt.X("hour:O", title=None), y=alt.Y("weekday:N", sort=alt.SortField("order"), title=None),
                 color=alt.Color("n:Q", title=None, scale=alt.Scale(scheme="orangered")),
-                tooltip=["weekday", "hour", "n"]).properties(height=260), width="stretch")
+                tooltip=[charts.tip("weekday:N", tr("col.weekday")), charts.tip("hour:O", tr("col.hour")),
+                         charts.tip("n:Q", tr("board.count"))]).properties(height=260), L)
         st.markdown(f"#### {tr('board.breakdown')}")
         st.dataframe(view.breakdown_frame(breaches, L), width="stretch")
 
@@ -191,7 +222,7 @@ def live_board() -> None:
         open_picked(picked, appeal)
 
     handler_table = view.handler_frame(handler_rows, L, late_notices)
-    e1, e2, _ = exports.columns([1, 1, 4])
+    e1 = e2 = exports
     page_name = tr("page.board")
     e1.download_button(tr("board.export_csv"), view.export_csv(queue), file_name=view.export_name(page_name, now, "csv"),
                        mime="text/csv", key="board_csv")

@@ -18,11 +18,13 @@ from domain.deid import scrub_text
 from services.library_view import split_items
 from domain.privacy import mask_name, mask_phone
 from domain.timeutil import fmt_local, to_local
-from services.views import LONG_TEXT, case_fields, case_texts, flags_table, flow_stages, timeline_frame
+from services.views import LONG_TEXT, case_fields, case_texts, flags_table, flow_stages, person, timeline_frame
 from domain.vocab import ENUMS, label
 from rules.catalogue import BY_ID
+from db.users import display_names
 from ui.auth import actor, allowed, guard, my_handler_id, role
-from ui.common import as_of, date_bounds, db, flash, lang, md, tr
+from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr, words
+from ui import charts
 
 guard("detail")
 
@@ -42,6 +44,7 @@ if not case_no:
 st.query_params["case"] = case_no
 
 with db() as session:
+    people = display_names(session)  # account -> the name colleagues know
     record = case_record(session, case_no)
     obligations = case_obligations(session, record["id"], now) if record else []
     review = case_review(session, record["id"]) if record else None
@@ -75,7 +78,7 @@ if not unmasked:
 st.subheader(md(f"{record['case_no']} · {label('category', record['category'], L)} · {record['subcategory'] or ''}"))
 
 if review is not None and review["reviewed_at"] <= now:
-    st.caption(tr("rev.case_line", outcome=tr(f"rev.outcome.{review['outcome']}"), who=md(review["reviewer"]),
+    st.caption(tr("rev.case_line", outcome=tr(f"rev.outcome.{review['outcome']}"), who=md(person(review["reviewer"], people, L)),
                   when=fmt_local(review["reviewed_at"])))
 flagged = flags_table(obligations, now, L)
 st.markdown(f"#### {tr('detail.flags')}")
@@ -90,12 +93,12 @@ with left:
     frame = timeline_frame(record, obligations, now, L)
     # numeric time labels (no English month or weekday names), large enough to read
     chart = (alt.Chart(frame).mark_point(size=160, filled=True)
-             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%m-%d %H:%M", labelAngle=0, labelFontSize=12)),
+             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format=charts.MINUTE, labelAngle=0, labelFontSize=12)),
                      y=alt.Y("lane:N", title=None, axis=alt.Axis(labelFontSize=13)),
                      color=alt.Color("event:N", title=None, legend=alt.Legend(orient="bottom", labelFontSize=12)),
-                     tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+                     tooltip=[charts.tip("event:N", tr("col.event")), charts.tip("time:T", tr("col.time"), charts.FULL_MINUTE)])
              .properties(height=280))
-    st.altair_chart(chart, width="stretch")
+    charts.show(chart, L)
     contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
                  tr("col.channel"): label("contact_channel", c["channel"], L), tr("col.note"): c["note"] or ""}
                 for c in record["contacts"] if c["contact_at"] <= now]
@@ -127,7 +130,7 @@ st.session_state.setdefault(version_key, record["version"])  # the version this 
 st.markdown(f"#### {tr('notice.list')}")
 for n in notes:  # the 督办 notices on this case and their answers, oldest first
     rule = BY_ID[n["rule_id"]]
-    st.caption(tr("notice.row", sent=fmt_local(n["sent_at"]), by=md(n["sent_by"]),
+    st.caption(tr("notice.row", sent=fmt_local(n["sent_at"]), by=md(person(n["sent_by"], people, L)),
                   rule=rule.title_zh if L == "zh" else rule.title_en))
     st.text(n["message"])
     if n["answered_at"] is not None:
@@ -155,7 +158,7 @@ if allowed("send_notice"):
                     send_notice(session, record["case_no"], rule_id, message,
                                 datetime.combine(reply_day, reply_clock, tzinfo=local_zone()), actor(), role())
             except NoticeRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 flash(tr("notice.sent", handler=md(record["handler"])))
                 st.rerun()
@@ -179,7 +182,7 @@ if allowed("edit_case"):
                     add_contact(session, record["case_no"], st.session_state[version_key], at, kind, channel,
                                 note, actor())
             except EditRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 flash(tr("edit.saved"))
@@ -207,7 +210,7 @@ if allowed("mark_typical"):
                                      placeholder=tr("common.choose"), key="mark_clauses")
             example = c3.radio(tr("lib.col.example"), ["good", "bad"], horizontal=True, key="mark_example",
                                index=["good", "bad"].index(mark["example"]) if mark and mark["example"] else None,
-                               format_func=lambda v: tr(f"lib.example.{v}"))
+                               format_func=words("lib.example"))
             save_mark = st.form_submit_button(tr("lib.mark_save"))
         if save_mark:
             free = list(kinds) + split_items(tags)
@@ -216,7 +219,7 @@ if allowed("mark_typical"):
                     mark_typical(session, record["case_no"], st.session_state[version_key], summary, lesson,
                                  free, clauses, example, actor())
             except LibraryRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 flash(tr("lib.mark_saved"))
@@ -226,7 +229,7 @@ if allowed("mark_typical"):
                 with db() as session:
                     unmark_typical(session, record["case_no"], st.session_state[version_key], actor())
             except LibraryRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 st.session_state.pop(version_key, None)
                 flash(tr("lib.unmarked"))

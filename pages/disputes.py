@@ -7,22 +7,25 @@ import streamlit as st
 
 from db.disputes import DisputeRefused, decide, dispute_queue, outcomes
 from domain.timeutil import fmt_local
+from db.users import display_names
+from services.views import person
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr
 
 guard("disputes")
 L = lang()
 now = as_of()
 st.title(tr("page.disputes"))
 with db() as session:
+    people = display_names(session)  # account -> the name colleagues know
     queue = dispute_queue(session, now)
     done = outcomes(session)
 if not queue:
     st.success(tr("disp.none"))
 for d in queue:
     with st.container(border=True):
-        head = tr("disp.head", who=md(d["opened_by"]), when=fmt_local(d["opened_at"]), age=f"{d['age_h']:.0f}",
-                  inspector=md(d["inspector"]))
+        head = tr("disp.head", who=md(person(d["opened_by"], people, L)), when=fmt_local(d["opened_at"]), age=f"{d['age_h']:.0f}",
+                  inspector=md(person(d["inspector"], people, L)))
         st.markdown(f"**{md(d['case_no'])}** · {head}")
         for key, reason in d["items"].items():
             st.text(f"{d['titles'][key]}：{reason}")  # the item's clause and title, never its internal key
@@ -39,13 +42,13 @@ for d in queue:
                 with db() as session:
                     decide(session, d["id"], bool(yes), note, actor(), role())
             except DisputeRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 flash(tr("disp.accepted" if yes else "disp.rejected"))
                 st.rerun()
 st.markdown(f"#### {tr('disp.outcomes')}")
 if done:
-    st.dataframe(pd.DataFrame([{tr("disp.inspector"): o["inspector"], tr("col.state"): tr(f"myqa.dispute.{o['status']}"),
+    st.dataframe(pd.DataFrame([{tr("disp.inspector"): person(o["inspector"], people, L), tr("col.state"): tr(f"myqa.dispute.{o['status']}"),
                                 tr("qa.col.cases"): o["n"]} for o in done]), hide_index=True, width="stretch")
 else:
     st.caption("—")

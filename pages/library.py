@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+from domain.i18n import t
+
 from db.library import CLAUSES, LibraryFilters, library_case, library_facets, search_library
 from db.queries import case_obligations
 from services.library_view import RIGHT, matching_line, pack_docx, pack_pdf, pack_rows, story
@@ -14,7 +16,8 @@ from domain.timeutil import fmt_local
 from services.views import timeline_frame
 from domain.vocab import ENUMS, label
 from ui.auth import allowed, current_user, guard
-from ui.common import as_of, db, lang, md, tr
+from ui.common import as_of, db, lang, md, tr, words
+from ui import charts
 
 guard("library")
 L = lang()
@@ -63,9 +66,11 @@ def show_case(case_no: str) -> None:
         st.markdown(f"#### {tr('detail.timeline')}")
         frame = timeline_frame(rec, obligations, now, L)
         chart = (alt.Chart(frame).mark_point(size=110, filled=True)
-                 .encode(x=alt.X("time:T", title=None), y=alt.Y("lane:N", title=None), color=alt.Color("event:N", title=None),
-                         tooltip=["event", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")]).properties(height=180))
-        st.altair_chart(chart, width="stretch")
+                 .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format=charts.MINUTE, labelAngle=0)),
+                         y=alt.Y("lane:N", title=None), color=alt.Color("event:N", title=None),
+                         tooltip=[charts.tip("event:N", tr("col.event")), charts.tip("time:T", tr("col.time"), charts.FULL_MINUTE)])
+                 .properties(height=180))
+        charts.show(chart, L)
         contacts = [{tr("col.time"): fmt_local(c["contact_at"]), tr("col.kind"): label("contact_kind", c["kind"], L),
                      tr("col.note"): c["note"]} for c in rec["contacts"] if c["contact_at"] <= now]
         if contacts:
@@ -94,9 +99,9 @@ subs = c2.multiselect(tr("lib.col.sub"), facets["subcategories"], placeholder=tr
 tags = c3.multiselect(tr("lib.col.tags"), facets["tags"], placeholder=tr("common.choose"), key="lib_tags")
 clauses = c4.multiselect(tr("lib.col.clauses"), list(CLAUSES), placeholder=tr("common.choose"), key="lib_clauses")
 outcome = c5.selectbox(tr("lib.col.outcome"), ["any", "satisfied", "dissatisfied"], key="lib_outcome",
-                       format_func=lambda v: tr(f"lib.outcome.{v}"))
+                       format_func=words("lib.outcome"))
 example = c6.selectbox(tr("lib.col.example"), ["any", "good", "bad"], key="lib_example",
-                       format_func=lambda v: tr(f"lib.example.{v}") if v != "any" else tr("lib.outcome.any"))
+                       format_func=lambda v: t(f"lib.example.{v}" if v != "any" else "lib.outcome.any", L))
 filters = LibraryFilters(query=query, categories=categories, subcategories=subs, tags=tags, clauses=clauses,
                          outcome=outcome, example=example)
 with db() as session:

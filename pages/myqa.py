@@ -6,8 +6,10 @@ import streamlit as st
 
 from db.disputes import DisputeRefused, acknowledge, my_assessments, open_dispute
 from domain.timeutil import fmt_local
+from db.users import display_names
+from services.views import person
 from ui.auth import actor, allowed, guard, my_handler_id, role
-from ui.common import as_of, db, flash, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr
 
 guard("myqa")
 L = lang()
@@ -16,6 +18,7 @@ st.title(tr("page.myqa"))
 st.caption(tr("myqa.intro"))
 mine = my_handler_id()
 with db() as session:
+    people = display_names(session)  # account -> the name colleagues know
     rows = my_assessments(session, mine, now) if mine is not None else []
 if not rows:
     st.info(tr("myqa.none"))
@@ -32,7 +35,7 @@ for a in rows:
             if i["evidence"]:
                 st.caption(md(i["evidence"]))
         if a["dispute"] and a["dispute"]["note"]:
-            st.caption(tr("myqa.decision", who=md(a["dispute"]["decided_by"] or ""), note=md(a["dispute"]["note"])))
+            st.caption(tr("myqa.decision", who=md(person(a["dispute"]["decided_by"], people, L)), note=md(a["dispute"]["note"])))
         if not a["open"] or not allowed("dispute"):
             continue
         if st.button(tr("myqa.ack"), key=f"myqa_ack_{a['id']}"):
@@ -40,7 +43,7 @@ for a in rows:
                 with db() as session:
                     acknowledge(session, a["id"], mine, actor(), role())
             except DisputeRefused as exc:
-                st.error(tr("edit.refused", error=md(str(exc))))
+                st.error(tr("edit.refused", error=md(refusal(exc))))
             else:
                 flash(tr("myqa.acked"))
                 st.rerun()
@@ -57,7 +60,7 @@ for a in rows:
                     with db() as session:
                         open_dispute(session, a["id"], chosen, mine, actor(), role())
                 except DisputeRefused as exc:
-                    st.error(tr("edit.refused", error=md(str(exc))))
+                    st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:
                     flash(tr("myqa.disputed"))
                     st.rerun()

@@ -13,8 +13,10 @@ from domain.config import local_zone
 from domain.timeutil import fmt_local
 from rules.catalogue import BY_ID
 from services import board as view
+from db.users import display_names
+from services.views import person
 from ui.auth import actor, allowed, guard, my_handler_id, role
-from ui.common import as_of, date_bounds, db, flash, lang, md, tr
+from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
 
 guard("mytodo")
 L = lang()
@@ -22,6 +24,7 @@ now = as_of()
 st.title(tr("page.mytodo"))
 mine = my_handler_id()
 with db() as session:
+    people = display_names(session)  # account -> the name colleagues know
     name = handler_name(session, mine) if mine is not None else None
 if name is None:
     st.warning(tr("todo.unlinked"))
@@ -51,7 +54,7 @@ for n in notes:
     rule = BY_ID[n["rule_id"]]
     late = n["answered_at"] is None and n["reply_by"] < now
     head = tr("todo.notice_head", case_no=md(n["case_no"]), rule=rule.title_zh if L == "zh" else rule.title_en,
-              by=md(n["sent_by"]), reply_by=fmt_local(n["reply_by"]))
+              by=md(person(n["sent_by"], people, L)), reply_by=fmt_local(n["reply_by"]))
     with st.container(border=True):
         (st.error if late else st.markdown)(head)
         st.text(n["message"])  # the team lead's words, as plain text
@@ -65,7 +68,7 @@ for n in notes:
                     with db() as session:
                         acknowledge(session, n["id"], actor(), role(), mine)
                 except NoticeRefused as exc:
-                    st.error(tr("edit.refused", error=md(str(exc))))
+                    st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:
                     flash(tr("todo.acked"))
                     st.rerun()
@@ -86,7 +89,7 @@ for n in notes:
                     with db() as session:
                         answer(session, n["id"], text, at, actor(), role(), mine)
                 except NoticeRefused as exc:
-                    st.error(tr("edit.refused", error=md(str(exc))))
+                    st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:
                     flash(tr("todo.answer_saved"))
                     st.rerun()

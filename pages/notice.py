@@ -8,7 +8,7 @@ from db.obligations import thresholds
 from domain.notice import FIELDS, NoticeInvalid, halls, promises
 from services.notice import FLOW, notice_pdf
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr
 
 guard("notice")
 L = lang()
@@ -59,7 +59,7 @@ if allowed("edit_notice"):
                 with db() as session:
                     save_notice(session, values, actor(), role())
             except NoticeInvalid as exc:
-                st.error(tr("notice.invalid", error=md(str(exc))))
+                st.error(tr("notice.invalid", error=md(refusal(exc))))
             else:
                 flash(tr("notice.saved"))
                 st.rerun()

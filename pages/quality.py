@@ -15,6 +15,7 @@ from domain.timeutil import fmt_local
 from domain.quality import agreement, by_group, disagreements, labelled, pareto
 from ui.auth import current_user, guard
 from ui.common import as_of, date_bounds, db, lang, teams, tr
+from ui import charts
 
 guard("quality")
 L = lang()
@@ -93,8 +94,10 @@ with t_handler:
                  .encode(x=alt.X("month:O", title=tr("qa.col.month")),
                          y=alt.Y("mean_score:Q", title=tr("qa.col.mean_score"), scale=alt.Scale(domain=[0, 100])),
                          color=alt.Color("handler:N", title=tr("qa.col.handler")),
-                         tooltip=["handler", "month", "mean_score", "assessed"]).properties(height=220))
-        st.altair_chart(chart, width="stretch")
+                         tooltip=[charts.tip("handler:N", tr("qa.col.handler")), charts.tip("month:O", tr("qa.col.month")),
+                                  charts.tip("mean_score:Q", tr("qa.col.mean_score"), ".1f"),
+                                  charts.tip("assessed:Q", tr("qa.col.assessed"))]).properties(height=220))
+        charts.show(chart, L)
         st.dataframe(labelled(handlers, L), hide_index=True, width="stretch")
 with t_team:
     if teams.empty:
@@ -106,10 +109,13 @@ with t_pareto:
         st.info(tr("qa.no_failed"))
     else:
         base = alt.Chart(failed).encode(x=alt.X("clause:N", sort=None, title=tr("qa.col.clause")))
-        bars = base.mark_bar().encode(y=alt.Y("failed:Q", title=tr("qa.col.failed")), tooltip=["title", "failed", "share"])
+        bars = base.mark_bar().encode(y=alt.Y("failed:Q", title=tr("qa.col.failed")),
+                                      tooltip=[charts.tip("title:N", tr("qa.col.item_key")),
+                                               charts.tip("failed:Q", tr("qa.col.failed")),
+                                               charts.tip("share:Q", tr("qa.col.share"), ".1f")])
         line = base.mark_line(point=True, color="#d62728").encode(
             y=alt.Y("cumulative:Q", title=tr("qa.col.cumulative"), scale=alt.Scale(domain=[0, 100])))
-        st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent").properties(height=260), width="stretch")
+        charts.show(alt.layer(bars, line).resolve_scale(y="independent").properties(height=260), L)
         st.dataframe(failed_shown, hide_index=True, width="stretch")
 with t_cal:
     st.caption(tr("qa.calibration_note"))

@@ -8,7 +8,7 @@ from domain.config import local_zone
 from services.reports import PERIODS, ReportRefused, build, period_of, report_pdf, report_xlsx
 from rules.catalogue import BY_ID
 from ui.auth import guard
-from ui.common import as_of, date_bounds, db, lang, md, tr
+from ui.common import as_of, date_bounds, db, lang, md, refusal, tr, words
 
 guard("reports")
 L = lang()
@@ -18,14 +18,14 @@ st.caption(tr("rep.intro"))
 with db() as session:
     options = team_names(session)
 c1, c2, c3 = st.columns(3)
-kind = c1.radio(tr("rep.period"), list(PERIODS), horizontal=True, key="rep_period", format_func=lambda p: tr(f"rep.period.{p}"))
+kind = c1.radio(tr("rep.period"), list(PERIODS), horizontal=True, key="rep_period", format_func=words("rep.period"))
 day = c2.date_input(tr("rep.date"), value=now.astimezone(local_zone()).date(), **date_bounds(), key="rep_date")
 team = c3.selectbox(tr("rep.team"), [""] + options, key="rep_team", format_func=lambda t: t or "—")
 try:
     with db() as session:
         report = build(session, period_of(kind, day), team or None, now)
 except ReportRefused as exc:
-    st.warning(tr("rep.refused", error=md(str(exc))))
+    st.warning(tr("rep.refused", error=md(refusal(exc))))
     st.stop()
 
 stamp = f"{report['period'].start:%Y%m%d}"

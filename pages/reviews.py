@@ -12,8 +12,10 @@ from domain.deid import scrub_text
 from domain.timeutil import fmt_local
 from domain.vocab import label
 from rules.facts import VALID_GROUNDS
+from db.users import display_names
+from services.views import person
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, teams, tr
+from ui.common import as_of, db, flash, lang, md, refusal, teams, tr, words
 
 guard("reviews")
 L = lang()
@@ -22,6 +24,7 @@ st.title(tr("page.reviews"))
 st.caption(tr("rev.intro"))
 
 with db() as session:
+    people = display_names(session)  # account -> the name colleagues know
     waiting = review_queue(session, now, teams())
     recent = overturned(session, now - timedelta(days=30), now, teams())
 
@@ -48,7 +51,7 @@ else:
         st.caption(tr("rev.stated", ground=md(stated)))
         with st.form(f"rev_form_{case['case_no']}"):
             outcome = st.radio(tr("rev.outcome"), list(OUTCOMES), horizontal=True, key="rev_outcome",
-                               format_func=lambda o: tr(f"rev.outcome.{o}"))
+                               format_func=words("rev.outcome"))
             grounds = list(VALID_GROUNDS)
             ground = st.selectbox(tr("rev.ground"), grounds, key="rev_ground",
                                   index=grounds.index(case["rejection_reason"]) if case["rejection_reason"] in grounds else 0,
@@ -61,7 +64,7 @@ else:
                     review_rejection(session, case["case_no"], case["version"], outcome, ground, note, actor(),
                                      role(), now=None)
             except ReviewRefused as exc:
-                st.error(tr("rev.refused", error=md(str(exc))))
+                st.error(tr("rev.refused", error=md(refusal(exc))))
             else:
                 flash(tr("rev.saved", case_no=md(case["case_no"])))
                 st.rerun()
@@ -70,7 +73,7 @@ st.markdown(f"#### {tr('rev.overturned_title')}")
 if recent:
     st.dataframe(pd.DataFrame([{
         tr("board.case"): r["case_no"], tr("col.time"): fmt_local(r["reviewed_at"]), tr("search.handler"): r["handler"],
-        tr("col.team"): r["team"] or "", tr("audit.actor"): r["reviewer"], tr("col.note"): r["note"],
+        tr("col.team"): r["team"] or "", tr("audit.actor"): person(r["reviewer"], people, L), tr("col.note"): r["note"],
     } for r in recent]), hide_index=True, width="stretch")
 else:
     st.caption("—")

@@ -12,7 +12,7 @@ from rules.thresholds import MAXIMA, Thresholds
 from domain.config import local_zone
 from services.views import rules_table, threshold_rows, whatif
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, date_bounds, db, db_errors, lang, md, tr
+from ui.common import as_of, date_bounds, db, db_errors, lang, md, refusal, tr
 
 guard("rules")
 
@@ -42,7 +42,7 @@ with st.form("rules_whatif"):
 try:
     trial = Thresholds.from_mapping(trial_values)
 except ValueError as exc:
-    st.error(tr("rules.bad_threshold", error=md(str(exc))))
+    st.error(tr("rules.bad_threshold", error=md(refusal(exc))))
     st.stop()
 
 if run and isinstance(period, (tuple, list)) and len(period) == 2:

@@ -9,7 +9,7 @@ from db.queries import SearchFilters, SearchRefused, search_cases
 from domain.config import local_zone
 from services.views import search_table
 from domain.vocab import ENUMS, label
-from ui.common import as_of, date_bounds, db, lang, md, teams, tr
+from ui.common import as_of, date_bounds, db, lang, md, refusal, teams, tr, words
 from ui.auth import actor, guard
 
 guard("search")
@@ -26,9 +26,9 @@ with st.form("search_form"):
     categories = c4.multiselect(tr("search.category"), list(ENUMS["category"]), placeholder=tr("common.choose"), key="search_categories",
                                 format_func=lambda v: label("category", v, L))
     status = c5.selectbox(tr("search.status"), ["any", "open", "closed", "rejected"], key="search_status",
-                          format_func=lambda v: tr(f"status.{v}"))
+                          format_func=words("status"))
     flag = c6.selectbox(tr("search.flag"), ["any", "breached", "at_risk", "review", "none"], key="search_flag",
-                        format_func=lambda v: tr(f"flag.{v}"))
+                        format_func=words("flag"))
     today = datetime.now(local_zone()).date()
     period = c7.date_input(tr("search.received"), value=(today - timedelta(days=180), today), **date_bounds(), key="search_period")
     st.form_submit_button(tr("search.submit"), type="primary")
@@ -44,7 +44,7 @@ try:
     with db() as session:
         total, rows = search_cases(session, filters, as_of(), user=actor())
 except SearchRefused as exc:
-    st.warning(tr("search.refused", reason=md(str(exc))))
+    st.warning(tr("search.refused", reason=md(refusal(exc))))
     st.stop()
 
 if not rows:

@@ -8,10 +8,12 @@ import streamlit as st
 
 from db.library import LibraryFilters, LibraryRefused, record_training, search_library, trainings
 from domain.config import local_zone
+from db.users import display_names
 from services.library_view import split_items, training_months
+from services.views import person
 from domain.timeutil import fmt_local
 from ui.auth import actor, allowed, current_user, guard
-from ui.common import as_of, date_bounds, db, flash, lang, md, tr
+from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
 
 guard("training")
 L = lang()
@@ -20,6 +22,7 @@ st.title(tr("page.training"))
 
 with db() as session:
     sessions = trainings(session)
+    names = display_names(session)
     library = [e["case_no"] for e in search_library(session, LibraryFilters(), limit=100000)]
 
 if allowed("record_training"):
@@ -41,7 +44,7 @@ if allowed("record_training"):
                 with db() as session:
                     record_training(session, held, trainer, topic, people, cases, actor())
             except LibraryRefused as exc:
-                st.error(tr("train.refused", error=md(str(exc))))
+                st.error(tr("train.refused", error=md(refusal(exc))))
             else:
                 flash(tr("train.saved"))
                 st.rerun()
@@ -57,4 +60,4 @@ st.dataframe(monthly.rename(columns={"month": tr("qa.col.month"), "sessions": tr
                                      "attendees": tr("train.attendee_count")}), hide_index=True)
 st.dataframe([{tr("train.date"): fmt_local(s["held_at"]), tr("train.trainer"): s["trainer"], tr("train.topic"): s["topic"],
                tr("train.attendees"): "、".join(s["attendees"]), tr("train.cases"): "、".join(s["case_nos"]),
-               tr("qa.created_by"): s["created_by"]} for s in sessions], hide_index=True, width="stretch")
+               tr("qa.created_by"): person(s["created_by"], names, L)} for s in sessions], hide_index=True, width="stretch")

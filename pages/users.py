@@ -8,7 +8,7 @@ import streamlit as st
 from db.users import change_role, create_user, list_users, reset_password, set_active
 from domain.roles import ROLES, role_label
 from ui.auth import actor, allowed, guard, role
-from ui.common import db, flash, lang, md, tr
+from ui.common import db, flash, lang, md, refusal, tr
 
 guard("users")
 L = lang()
@@ -41,7 +41,7 @@ if submitted:
                 create_user(session, username, name, new_role, password, actor=actor(),
                             handler=handler if new_role == "handler" else None)
         except ValueError as exc:
-            st.error(md(str(exc)))
+            st.error(md(refusal(exc)))
         else:
             flash(tr("users.created", name=md(username)))
             st.rerun()
@@ -53,7 +53,7 @@ def attempt(write, message: str) -> None:
         with db() as session:
             write(session)
     except (ValueError, PermissionError) as exc:
-        st.error(tr("users.refused", error=md(str(exc))))
+        st.error(tr("users.refused", error=md(refusal(exc))))
     else:
         flash(message)
         st.rerun()

@@ -45,9 +45,17 @@ def queue_frame(rows: Sequence[dict[str, Any]], now: datetime, lang: str = "zh")
             t("search.category", lang): label("category", r["category"], lang),
             "overdue": r["due_at"] < now,
         })
-    columns = ["link", t("board.case", lang), t("board.left", lang), t("col.rule", lang), t("col.clause", lang),
-               t("col.due", lang), t("search.handler", lang), t("col.team", lang), t("search.category", lang), "overdue"]
+    # what a team lead must see first, also on a narrow window: case, time left, rule, handler
+    columns = ["link", t("board.case", lang), t("board.left", lang), t("col.rule", lang), t("search.handler", lang),
+               t("col.due", lang), t("col.clause", lang), t("col.team", lang), t("search.category", lang), "overdue"]
     return pd.DataFrame(data, columns=columns)
+
+
+def wall_queue(queue: pd.DataFrame, lang: str = "zh", rows: int = 12) -> pd.DataFrame:
+    """The act-now queue for the wall display: the first rows, the columns that fit in large type."""
+    keep = [t("board.case", lang), t("board.left", lang), t("col.rule", lang), t("search.handler", lang),
+            t("col.team", lang)]
+    return queue[keep].head(rows).reset_index(drop=True).rename(index=lambda i: i + 1)
 
 
 def handler_frame(rows: Sequence[dict[str, Any]], lang: str = "zh",

@@ -14,7 +14,7 @@ from db.queries import case_obligations, case_record
 from rules.applies import applicable_checks
 from domain.sampling import Method, SampleInvalid
 from domain.scorecard import form_items
-from services.views import flag_detail
+from services.views import flag_detail, rule_title
 
 
 def seed_demo_quality(session: Session, inspector: str = "inspector", trainer: str = "trainer",
@@ -33,7 +33,7 @@ def seed_demo_quality(session: Session, inspector: str = "inspector", trainer: s
         record = case_record(session, loaded["case_no"])
         obligations = case_obligations(session, loaded["case_id"], now)
         rows = form_items(loaded["scorecard"]["items"], obligations, None, lambda o: flag_detail(o, now), "zh",
-                          applicable_checks(record, now))
+                          applicable_checks(record, now), rule_title)
         engine = {r["key"]: r["engine"] for r in rows}
         verdicts = {k: v or ("fail" if rng.random() < 0.15 else "pass") for k, v in engine.items()}
         save_assessment(session, item["id"], 0, verdicts, engine, {}, {}, {}, "演示评分", inspector,

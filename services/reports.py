@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from db import board, reports, reviews
 from db.inspection import assessment_rows
 from domain.config import local_zone
+from domain.i18n import Said
 from domain.deid import scrub_text
 from domain.privacy import neutralise_cell
 from domain.timeutil import fmt_local
@@ -53,7 +54,7 @@ class Period:
 def period_of(kind: str, day: date) -> Period:
     """The local day, or the Monday-to-Sunday week, that contains `day`."""
     if kind not in PERIODS:
-        raise ReportRefused(f"period must be day or week, not {kind!r}")
+        raise ReportRefused(Said("err.reports.1", kind=repr(kind)))
     first = day if kind == "day" else day - timedelta(days=day.weekday())
     start = datetime.combine(first, time(0), tzinfo=local_zone())
     return Period(kind, start, start + timedelta(days=1 if kind == "day" else 7))
@@ -65,9 +66,9 @@ def _rate(row: dict | None) -> float | None:
 
 def build(session: Session, period: Period, team: str | None, now: datetime) -> dict[str, Any]:
     if team and not reports.team_exists(session, team):
-        raise ReportRefused(f"no team named {team!r}")
+        raise ReportRefused(Said("err.reports.2", team=repr(team)))
     if period.start >= now:
-        raise ReportRefused("the period has not started yet")
+        raise ReportRefused(Said("err.reports.3"))
     teams = (team,) if team else ()
     f = board.BoardFilters(teams=teams)
     current = {r["rule_id"]: r for r in board.compliance(session, now, f, period.start, period.end)}
@@ -211,10 +212,10 @@ def write(report: dict[str, Any], path: str) -> str:
     elif lower.endswith(".xlsx"):
         data = report_xlsx(report)
     else:
-        raise ReportRefused(f"{path}: the file must end in .pdf or .xlsx")
+        raise ReportRefused(Said("err.reports.4", path=path))
     try:
         with open(path, "wb") as f:
             f.write(data)
     except OSError as exc:
-        raise ReportRefused(f"{path}: cannot be written ({exc.strerror or exc})") from None
+        raise ReportRefused(Said("err.reports.5", path=path, value=exc.strerror or exc)) from None
     return path

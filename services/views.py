@@ -14,7 +14,9 @@ from rules.catalogue import BY_ID, RULES
 from rules.evaluate import evaluate, flags
 from rules.explain import explain
 from rules.thresholds import THRESHOLD_CLAUSES, Thresholds
-from domain.i18n import t
+from domain.i18n import catalogue, t
+from domain.roles import ROLE_LABELS, role_label
+from domain.scorecard import DEFAULT_ITEMS
 from domain.privacy import mask_name, mask_phone
 from domain.timeutil import fmt_local
 from domain.vocab import CASE_COLUMNS, label
@@ -147,6 +149,63 @@ def _live_outcome(o: dict[str, Any]) -> str:
     return o["outcome"]
 
 
+SYSTEM_ACTORS = ("system", "demo-setup", "cli", "alerts")
+
+
+def person(username: str | None, names: dict[str, str], lang: str = "zh") -> str:
+    """Whom a stored account name stands for: the colleague's display name, a word for the product's own
+    actors (the command line, the demo set-up), else the account name itself."""
+    if not username:
+        return "—"
+    if username in names:
+        return names[username]
+    if username in SYSTEM_ACTORS:
+        return t(f"who.{username}", lang)
+    return username
+
+
+def field_label(field: str, lang: str = "zh") -> str:
+    """A case field as people call it (the Chinese column name of the interchange table)."""
+    if field in CASE_COLUMNS:
+        return CASE_COLUMNS[field][0] if lang == "zh" else field.replace("_", " ")
+    return field
+
+
+def scorecard_editor_frame(items: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """A scorecard's items for the editor: rules and fields as lists (shown as chips by their names)."""
+    return pd.DataFrame([{**i, "rules": list(i.get("rules") or []), "fields": list(i.get("fields") or [])}
+                         for i in items], columns=["key", "clause", "title_zh", "title_en", "weight", "critical",
+                                                   "rules", "fields"])
+
+
+def scorecard_view(items: Sequence[dict[str, Any]], lang: str = "zh") -> pd.DataFrame:
+    """A scorecard as an inspector reads it: clause, title in her language, weight, and what the engine
+    judges it by (rule titles, field names)."""
+    return pd.DataFrame([{
+        t("qa.col.clause", lang): i["clause"],
+        t("qa.col.item_key", lang): i["title_zh"] if lang == "zh" else i["title_en"],
+        t("qa.sc.weight", lang): float(i["weight"]),
+        t("qa.critical", lang): "✓" if i.get("critical") else "",
+        t("qa.sc.rules", lang): "、".join(rule_title(r, lang) for r in i.get("rules") or []) or t("qa.sc.by_inspector", lang),
+        t("qa.sc.fields", lang): "、".join(field_label(f, lang) for f in i.get("fields") or []),
+    } for i in items])
+
+
+def stratum_word(stratum: str | None, lang: str = "zh") -> str:
+    """Risk strata by their meaning; stratified strata are team/handler names already; none is a dash."""
+    if stratum in ("flagged", "unflagged"):
+        return t(f"qa.stratum.{stratum}", lang)
+    return stratum or "—"
+
+
+def rule_title(rule_id: str, lang: str = "zh") -> str:
+    """A rule as people call it (its title), never its id."""
+    rule = BY_ID.get(rule_id)
+    if rule is None:
+        return rule_id
+    return rule.title_zh if lang == "zh" else rule.title_en
+
+
 def flag_detail(o: dict[str, Any], now: datetime, lang: str = "zh") -> str:
     """The plain-language detail of one stored obligation (with its live status) as of `now`."""
     return explain(o["rule_id"], _live_outcome(o), o["due_at"], o["fulfilled_at"], o["evidence"], now, lang)
@@ -161,7 +220,7 @@ def flags_table(obligations: Sequence[dict[str, Any]], now: datetime, lang: str 
         rule = BY_ID[o["rule_id"]]
         status = o["status"]
         rows.append({
-            t("col.rule", lang): f"{o['rule_id']} {rule.title_zh if lang == 'zh' else rule.title_en}",
+            t("col.rule", lang): rule.title_zh if lang == "zh" else rule.title_en,
             t("col.clause", lang): o["clause"],
             t("col.status", lang): t(f"status.{status}", lang) if status else t(f"state.{o['state']}", lang),
             t("col.due", lang): fmt_local(o["due_at"]),
@@ -177,7 +236,6 @@ def rules_table(counts: dict[str, dict[str, int]], th: Thresholds, lang: str = "
     for r in RULES:
         c = counts.get(r.id, {})
         rows.append({
-            "ID": r.id,
             t("col.clause", lang): r.clause,
             t("col.rule", lang): r.title_zh if lang == "zh" else r.title_en,
             t("rules.thresholds", lang): f"{t('th.' + r.threshold, lang)} = {values[r.threshold]:g}" if r.threshold else "",
@@ -224,22 +282,59 @@ def problems_table(problems: Sequence[Any], lang: str = "zh") -> pd.DataFrame:
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
 
 
-def _audit_value(value: Any) -> str:
+_ITEM_TITLES = {i["key"]: (i["title_zh"], i["title_en"]) for i in DEFAULT_ITEMS}
+_ENUM_FIELDS = {"role": None, "kind": "contact_kind", "channel": "channel", "rejection_reason": "rejection_reason"}
+
+
+def _word(prefix: str, code: str, lang: str) -> str:
+    """A stored code in words: the catalogue's `prefix.code`, else the code itself (never a crash)."""
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in catalogue(lang) else code
+
+
+def _audit_field(name: str, lang: str) -> str:
+    if f"audit.field.{name}" in catalogue(lang):
+        return t(f"audit.field.{name}", lang)
+    if f"th.{name}" in catalogue(lang):
+        return t(f"th.{name}", lang)
+    if name in _ITEM_TITLES:
+        return _ITEM_TITLES[name][0 if lang == "zh" else 1]
+    return name
+
+
+def _audit_value(value: Any, lang: str = "zh", field: str = "") -> str:
     if isinstance(value, str) and _INSTANT.match(value):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
         return fmt_local(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    if isinstance(value, str) and field == "role" and value in ROLE_LABELS:
+        return role_label(value, lang)
+    if isinstance(value, str) and field == "rule_id":
+        return rule_title(value, lang)
+    if isinstance(value, str) and field == "purpose" and f"qa.purpose.{value}" in catalogue(lang):
+        return t(f"qa.purpose.{value}", lang)
+    if isinstance(value, str) and field in ("kind", "method") and f"qa.method.{value}" in catalogue(lang):
+        return t(f"qa.method.{value}", lang)  # a sampling method (a contact's kind is an enumeration)
+    if isinstance(value, str) and field == "strata":
+        return _audit_field(value, lang)
+    if isinstance(value, str) and _ENUM_FIELDS.get(field):
+        return label(_ENUM_FIELDS[field], value, lang)
+    if isinstance(value, str) and value in ("pass", "fail", "na"):
+        return t(f"qa.verdict.{value}", lang)
+    if isinstance(value, dict):
+        return "（" + "，".join(f"{_audit_field(k, lang)}: {_audit_value(v, lang, k)}" for k, v in value.items()) + "）"
     if isinstance(value, list):
-        return "、".join(_audit_value(v) for v in value)
+        return "、".join(_audit_value(v, lang, field) for v in value)
     if isinstance(value, bool):
         return "✓" if value else "✗"
     return "" if value is None else str(value)
 
 
-def audit_change(text: str | None) -> str:
-    """A stored before/after value as people read it: `field: value` pairs, instants in local time."""
+def audit_change(text: str | None, lang: str = "zh") -> str:
+    """A stored before/after value as people read it: `field: value` pairs in words, instants in local
+    time, roles, verdicts and enumerations by their names."""
     if not text:
         return ""
     try:
@@ -247,23 +342,26 @@ def audit_change(text: str | None) -> str:
     except (TypeError, ValueError):
         return str(text)
     if isinstance(data, dict):
-        return "；".join(f"{k}: {_audit_value(v)}" for k, v in data.items())
-    return _audit_value(data)
+        return "；".join(f"{_audit_field(k, lang)}: {_audit_value(v, lang, k)}" for k, v in data.items())
+    return _audit_value(data, lang)
+
+
+def audit_actions(lang: str = "zh") -> list[str]:
+    """Every action the audit trail knows a word for, in the order of those words."""
+    prefix = "audit.act."
+    codes = [k[len(prefix):] for k in catalogue(lang) if k.startswith(prefix)]
+    return sorted(codes, key=lambda c: t(prefix + c, lang))
 
 
 def audit_frame(rows: Sequence[dict[str, Any]], names: dict[str, str], lang: str = "zh") -> pd.DataFrame:
     """The audit trail with headers, actions and people in words (account names only where no person has
     that account, e.g. 'cli')."""
-    def action(code: str) -> str:
-        key = f"audit.act.{code}"
-        said = t(key, lang)
-        return code if said == key else said
-
     return pd.DataFrame([{
         t("col.time", lang): fmt_local(r["at"], seconds=True),
-        t("audit.actor", lang): names.get(r["actor"], r["actor"]),
-        t("audit.action", lang): action(r["action"]),
-        t("audit.col.entity", lang): " ".join(x for x in (r["entity"], r["key"]) if x),
-        t("audit.col.before", lang): audit_change(r["before"]),
-        t("audit.col.after", lang): audit_change(r["after"]),
+        t("audit.actor", lang): person(r["actor"], names, lang),
+        t("audit.action", lang): _word("audit.act", r["action"], lang),
+        t("audit.col.entity", lang): " ".join(x for x in (_word("audit.entity", r["entity"], lang) if r["entity"] else "",
+                                                          r["key"]) if x),
+        t("audit.col.before", lang): audit_change(r["before"], lang),
+        t("audit.col.after", lang): audit_change(r["after"], lang),
     } for r in rows])

@@ -27,11 +27,16 @@ def ensure_account(username: str, role: str) -> int:
         return user.session_epoch
 
 
+def handler_of(username: str) -> int | None:
+    with session_scope() as s:
+        return s.scalar(select(User.handler_id).where(User.username == username))
+
+
 def session_user(role: str, username: str) -> dict:
     now = datetime.now(timezone.utc)
     epoch = ensure_account(username, role)
     return {"username": username, "display_name": "测试", "role": role, "epoch": epoch, "since": now,
-            "last_seen": now}
+            "last_seen": now, "handler_id": handler_of(username)}
 
 
 def signed_in(role: str = "team_lead", username: str | None = None, **state) -> AppTest:

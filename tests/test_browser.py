@@ -1,6 +1,7 @@
 """Main journeys in a real headless Chromium (Debian's package, driven by Playwright)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -384,3 +385,89 @@ def test_a_handler_disputes_an_item_the_inspector_accepts_and_her_result_changes
     expect(page.get_by_text(f"得分 {after:g}").first).to_be_visible(timeout=30000)
     assert page.locator("[data-testid=stException]").count() == 0
     assert inspector.locator("[data-testid=stException]").count() == 0
+
+
+# ------------------------------------------------------------ #18 item 4: narrow windows and the wall display
+
+def _not_cut(locator) -> bool:
+    """The element's text fits its box (no ellipsis, no clipping)."""
+    return locator.evaluate("e => e.scrollWidth <= e.clientWidth + 1 && !e.innerText.trim().endsWith('…')")
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_the_board_reads_whole_at_800_and_1400_px(server, browser, tmp_path, width):
+    base, _case_no, _url = server
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    sign_in(page, base)
+    expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+    # narrow: the sidebar starts closed (once per tab; the user may open it again); wide: open
+    page.wait_for_function("document.querySelector('[data-testid=stSidebar]')?.getAttribute('data-collapsed') "
+                           f"=== '{'true' if width < 1100 else 'false'}'", timeout=15000)
+    tiles = page.locator("[data-testid=stMetric]")
+    expect(tiles.first).to_be_visible(timeout=30000)
+    assert tiles.count() == 7
+    for i in range(7):
+        box = tiles.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (i, box)  # tiles wrap, none off-screen
+        label = tiles.nth(i).locator("[data-testid=stMetricLabel]")
+        assert _not_cut(label), label.inner_text()
+    grid = page.locator(".st-key-board_queue")
+    expect(grid.locator("[role=columnheader]").first).to_be_attached(timeout=30000)
+    headers = [h.inner_text().strip() for h in grid.locator("[role=columnheader]").all()]
+    assert headers[:4] == ["工单号", "剩余/超时", "规则", "处理人"], headers  # first, and the case number pinned
+    assert grid.bounding_box()["width"] >= 0.8 * (width - (0 if width < 1100 else 300)) - 100
+    for button in page.locator("[data-testid=stDownloadButton] button").all():
+        assert _not_cut(button), button.inner_text()  # not "导出…"
+    chart = page.locator(".stVegaLiteChart").first
+    chart.scroll_into_view_if_needed()
+    assert chart.bounding_box()["width"] >= 300  # never the 30 px sliver
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(tmp_path / f"board_{width}.png"), full_page=True)
+    page.close()
+
+
+def test_the_case_timeline_is_large_with_numeric_local_axes_at_800_px(server, browser, tmp_path):
+    base, case_no, _url = server
+    page = browser.new_page(viewport={"width": 800, "height": 1000})
+    sign_in(page, base)
+    page.goto(f"{base}/case?case={case_no}")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="工单详情")).to_be_visible()
+    chart = page.locator(".stVegaLiteChart").first
+    chart.scroll_into_view_if_needed()
+    expect(chart.locator("svg")).to_be_visible(timeout=30000)
+    box = chart.bounding_box()
+    assert box["width"] >= 600 and box["height"] >= 250, box  # full width when narrow, not its legend only
+    labels = chart.locator("svg text").evaluate_all("nodes => nodes.map(n => n.textContent)")
+    assert labels and not [x for x in labels if re.search(r"[A-Za-z]{3,}", x)], labels  # no "Nov", "Mon"
+    page.screenshot(path=str(tmp_path / "timeline_800.png"), full_page=True)
+    page.close()
+
+
+def test_the_wall_display_fills_1920_by_1080_in_large_type_without_the_sidebar(server, browser, tmp_path):
+    base, _case_no, _url = server
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    sign_in(page, base)
+    page.goto(f"{base}/?screen=wall")  # the board is a team lead's first page; its own link is relative
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
+    expect(page.locator("[data-testid=stSidebar]")).to_be_hidden()
+    tiles = page.locator("[data-testid=stMetric]")
+    expect(tiles.first).to_be_visible(timeout=30000)
+    assert tiles.count() == 6
+    for i in range(6):
+        box = tiles.nth(i).bounding_box()
+        assert box["y"] + box["height"] <= 1080 and box["x"] + box["width"] <= 1920  # all on the first screen
+        value = tiles.nth(i).locator("[data-testid=stMetricValue]")
+        assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 60  # ~ 5 m away
+        assert _not_cut(tiles.nth(i).locator("[data-testid=stMetricLabel]"))
+    table = page.locator("[data-testid=stTable] table")
+    expect(table).to_be_visible()
+    cell = table.locator("td").first
+    assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 24
+    assert 1 <= table.locator("tbody tr").count() <= 12
+    assert page.locator("[data-testid=stDataFrame]").count() == 0  # nothing to scroll or click on a wall
+    assert page.get_by_role("dialog").count() == 0
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(tmp_path / "wall_1920.png"))
+    page.close()

@@ -83,7 +83,7 @@ def test_the_case_page_records_a_contact_and_tells_a_stale_second_writer(one_cas
     other.time_input(key="edit_time").set_value(later.time())
     other.form_submit_button(key="FormSubmitter:detail_add_contact-保存联系记录").click().run()
     assert not other.exception, other.exception
-    assert any("changed by someone else" in e.value for e in other.error)
+    assert any("已被他人修改" in e.value for e in other.error)  # told in the reader's language
     with session_scope(one_case) as s:
         assert list(s.scalars(select(Contact.kind))) == ["first"]
 

@@ -438,3 +438,13 @@ def test_population_flags_and_filters_equal_a_case_by_case_check(seeded, include
     assert set(without["case_id"]) == expected_ids - flagged
     assert frame["team"].notna().all() and frame["handler"].notna().all()
     assert "case_no" not in frame and frame["month"].str.match(r"^\d{4}-\d{2}$").all()
+
+
+def test_rows_added_in_the_scorecard_editor_get_free_item_keys():
+    from domain.scorecard import with_item_keys
+
+    items = with_item_keys([{"key": "item1"}, {"key": ""}, {"key": None}, {"key": "timeliness"}])
+    assert [i["key"] for i in items] == ["item1", "item2", "item3", "timeliness"]
+    with pytest.raises(ScorecardInvalid) as refused:
+        validate_items([{**DEFAULT_ITEMS[0], "title_zh": ""}], BY_ID)
+    assert refused.value.args[0].text("zh") == "第 1 行：“名称（中文）”为空"  # told in the editor's words

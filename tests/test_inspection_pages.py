@@ -68,7 +68,7 @@ def test_a_sample_with_no_population_is_explained(inspected):
     assert at.warning[-1].value.startswith("确定按当前条件抽取")  # a bulk action asks first
     at.button(key="smp_draw_yes").click().run()
     assert not at.exception, at.exception
-    assert "population is empty" in at.error[0].value
+    assert "总体为空" in at.error[0].value
 
 
 def fill_and_save(at, item_id, overrides=None):
@@ -99,7 +99,7 @@ def test_assessing_a_case_with_prefilled_verdicts_and_a_refused_second_save(insp
     assert any(s.value.startswith("评分已保存") for s in first.success)
     fill_and_save(second, item_id)
     shown = second.error[0].value.replace("\\", "")  # the message is Markdown-escaped on the page
-    assert shown.startswith("未保存：case ") and "assessed by insp-a" in shown
+    assert shown.startswith("未保存：您打开后，") and "已对工单" in shown and "您的评分未保存" in shown
     with session_scope(url) as s:
         saved = load_item(s, item_id)["assessment"]
         assert saved["inspector"] == "insp-a" and saved["items"]["communication"]["verdict"] == "fail"
@@ -146,7 +146,9 @@ def test_admin_saves_a_new_scorecard_version_and_inspectors_only_read(inspected)
         versions = scorecard_versions(s, "投诉处理质检评分表")
     assert [v["version"] for v in versions] == [2, 1] and versions[0]["pass_mark"] == 70.0
     reader = page("pages/scorecards.py")
-    assert "timeliness" in reader.dataframe[0].value["代码"].tolist()  # inspectors read the card ...
+    card = reader.dataframe[0].value  # inspectors read the card in their language, rules by title ...
+    assert "24小时内联系、48小时内答复、按期告知进度" in card["评分项"].tolist() and "代码" not in card.columns
+    assert "24小时内首次联系客户" in "、".join(card["引擎规则"])
     assert not reader.get("arrow_data_editor") and not reader.button  # ... and cannot change it
 
 

@@ -105,7 +105,7 @@ def test_case_detail_unknown_case_is_a_warning(seeded):
 def test_rules_page_lists_all_rules_and_what_if_counts(seeded):
     at = app("pages/rule_settings.py")
     table = at.dataframe[0].value
-    assert len(table) == 16 and "SLA-FIRST-CONTACT" in set(table["ID"])
+    assert len(table) == 16 and "24小时内首次联系客户" in set(table["规则"]) and "ID" not in table.columns
     at.number_input(key="rules_th_first_contact_hours").set_value(1.0)
     at.form_submit_button[0].click().run()
     assert not at.exception, at.exception

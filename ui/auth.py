@@ -15,7 +15,7 @@ from domain.roles import may, may_open, role_label
 from domain.config import session_secret
 from domain.i18n import t
 from domain.privacy import escape_markdown
-from ui.common import replay_banner, show_flash
+from ui.common import refusal, replay_banner, show_flash
 
 KEY = "auth_user"
 
@@ -218,7 +218,7 @@ def _sso_session(lang: str) -> None:
     try:
         account = account_for_identity(st.user.get("email"))
     except LoginRefused as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(refusal(exc)))
         return
     _sign_in(account)
 
@@ -249,7 +249,7 @@ def _change_password_form(username: str, lang: str) -> None:
             with session_scope() as session:
                 account = change_own_password(session, username, current, new, confirm)
         except (LoginRefused, ValueError) as exc:
-            st.error(escape_markdown(str(exc)))
+            st.error(escape_markdown(refusal(exc)))
         else:
             st.session_state.pop("auth_must_change", None)
             _sign_in(account)
@@ -282,7 +282,7 @@ def login_page() -> None:
             st.session_state["auth_must_change"] = username.strip()
             st.rerun()
         except LoginRefused as exc:
-            st.error(escape_markdown(str(exc)))
+            st.error(escape_markdown(refusal(exc)))
         except DatabaseUnavailable as exc:
             st.error(t("db.down", lang, error=str(exc)))
         else:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from db.locks import Busy
 from db.session import DatabaseUnavailable, session_scope
 from domain.config import local_zone
-from domain.i18n import t
+from domain.i18n import t, told
 from domain.timeutil import EARLIEST_DATE, clamp_date, fmt_local, latest_date
 from domain.privacy import escape_markdown as md  # noqa: F401 - pages import it from here
 
@@ -20,8 +20,22 @@ def lang() -> str:
     return st.session_state.get("app_lang", "zh")
 
 
-def tr(key: str, **values: object) -> str:
+def tr(key: str, /, **values: object) -> str:
     return t(key, lang(), **values)
+
+
+def words(prefix: str):
+    """A `format_func` naming codes by the catalogue's `prefix.code`, in the language of this run (bound
+    now: a widget may call it again after the run, when the session's language is out of reach)."""
+    language = lang()
+    return lambda code: t(f"{prefix}.{code}", language)
+
+
+def refusal(exc: BaseException) -> str:
+    """Why an action was refused, in the user's language (refusals carry catalogue messages; anything
+    else is shown as it is)."""
+    first = exc.args[0] if exc.args else ""
+    return told(first, lang()) if isinstance(first, str) and first else str(exc)
 
 
 def as_of() -> datetime:
@@ -63,7 +77,7 @@ def db_errors() -> Iterator[None]:
         st.error(tr("db.down", error=str(exc)))
         st.stop()
     except Busy as exc:
-        st.warning(md(str(exc)))
+        st.warning(md(refusal(exc)))
         st.stop()
 
 
