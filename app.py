@@ -10,7 +10,7 @@ from domain.roles import may_open, role_label
 from services.bootstrap import demo_accounts_enabled, ensure_database
 from domain.config import database_url, local_zone
 from domain.i18n import t
-from domain.timeutil import fmt_local
+from domain.timeutil import fmt_local, utc_offset
 from ui.auth import (apply_language_preference, checked_user, hand_cookie_to_browser, login_page, logout,
                      restore_session, save_language)
 from ui.common import as_of, date_bounds, db, lang, tr
@@ -18,7 +18,7 @@ from ui.layout import responsive
 from ui.menu import PAGES, URLS
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
-responsive()  # columns wrap, the sidebar starts closed on narrow windows (ui/layout.py)
+responsive(st.session_state.get("app_lang", "zh"))  # columns wrap, narrow windows close the sidebar (ui/layout.py)
 
 
 @st.cache_resource(show_spinner=False)
@@ -80,7 +80,7 @@ with st.sidebar:
     with db() as session:
         options = team_names(session)
     st.multiselect(tr("side.teams"), options, placeholder=tr("common.choose"), key="app_teams")
-    st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=str(local_zone())))
+    st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=utc_offset(as_of())))
 
 sections: dict[str, list] = {}
 first = True

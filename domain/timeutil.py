@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from domain.config import local_zone
@@ -92,3 +92,12 @@ def latest_date(today: date) -> date:
 
 def clamp_date(day: date, today: date) -> date:
     return min(max(day, EARLIEST_DATE), latest_date(today))
+
+
+def utc_offset(moment: datetime) -> str:
+    """The local zone as people read it on a screen: `UTC+08:00` (a zone name such as Asia/Shanghai is
+    configuration, not something to show)."""
+    offset = moment.astimezone(local_zone()).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

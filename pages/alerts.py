@@ -12,9 +12,9 @@ from db.obligations import thresholds
 from domain.alerts import PolicyInvalid, dumps
 from domain.config import local_zone
 from domain.timeutil import fmt_local
-from rules.catalogue import BY_ID
 from services.alerts import send_test
 from services.channels import Undelivered, load_settings
+from services.views import rule_title
 from ui.auth import actor, allowed, guard, role
 from ui.common import as_of, db, flash, lang, md, refusal, tr
 
@@ -36,7 +36,7 @@ st.caption(tr("al.status", beat=tr("al.beat", when=fmt_local(beat["at"])) if bea
 
 st.markdown(f"#### {tr('al.policy', version=policy.version) if policy.version else tr('al.default')}")
 st.dataframe(pd.DataFrame([{
-    tr("col.rule"): "督办通知" if t.rule_id == "NOTICE" else (BY_ID[t.rule_id].title_zh if L == "zh" else BY_ID[t.rule_id].title_en),
+    tr("col.rule"): tr("al.notice_rule") if t.rule_id == "NOTICE" else rule_title(t.rule_id, L),
     tr("al.col.level"): t.level, tr("al.col.moment"): tr(f"al.when.{t.when}"),
     tr("al.col.percent"): "" if t.percent is None else f"{t.percent:g}%",
     tr("al.col.hours"): "" if t.hours is None else f"{t.hours:g}",

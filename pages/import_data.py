@@ -21,6 +21,7 @@ st.caption(tr("import.intro"))
 
 cases_file = st.file_uploader(tr("import.cases"), type=["csv", "xlsx"], key="import_cases")
 contacts_file = st.file_uploader(tr("import.contacts"), type=["csv", "xlsx"], key="import_contacts")
+st.caption(tr("upload.limit", mb=ix.MAX_UPLOAD_BYTES // (1024 * 1024), types="CSV / XLSX"))
 partial = st.checkbox(tr("import.partial"), key="import_partial")
 
 def preview(upload, columns) -> tuple[object, str | None]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from domain.i18n import t
+
 NARROW_PX = 1100  # below this, the sidebar starts closed and side-by-side sections stack
 
 _CSS = f"""<style>
@@ -54,8 +56,18 @@ h4 { font-size: 2.2rem !important; }
 </style>"""
 
 
-def responsive() -> None:
-    st.html(_CSS + _NARROW_SCRIPT, unsafe_allow_javascript=True)
+# Streamlit's file uploader has fixed English words ("Upload", "200MB per file • CSV, XLSX") and no
+# parameter for them: the button is relabelled from the catalogue and the pages say the limit themselves
+_UPLOADER_CSS = """<style>
+[data-testid="stFileUploaderDropzoneInstructions"] {{ display: none !important; }}
+[data-testid="stFileUploaderDropzone"] button {{ font-size: 0 !important; }}
+[data-testid="stFileUploaderDropzone"] button::after {{ content: "{button}"; font-size: 0.875rem; }}
+</style>"""
+
+
+def responsive(lang: str = "zh") -> None:
+    button = t("upload.button", lang).replace('"', "")  # a catalogue text, never user input
+    st.html(_CSS + _UPLOADER_CSS.format(button=button) + _NARROW_SCRIPT, unsafe_allow_javascript=True)
 
 
 def wall() -> None:
