@@ -4,7 +4,6 @@ inspector who assessed (or an admin) accepts — the disputed items become passe
 again, the earlier version is kept — or rejects with a reason. Results count the final score."""
 from __future__ import annotations
 
-from domain.i18n import Said
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.models import Assessment, AssessmentItem, AssessmentVersion, Case, Dispute, Scorecard
+from domain.i18n import Said
 from domain.roles import require
 from domain.scorecard import score
 

@@ -3,7 +3,6 @@ case; and each checks the case's version so that a second writer working from an
 instead of silently overwriting (an import, or a colleague, may have changed the case meanwhile)."""
 from __future__ import annotations
 
-from domain.i18n import Said
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
@@ -13,6 +12,7 @@ from db.audit import record
 from db.bulk import insert_rows
 from db.models import Case, Contact
 from db.obligations import reevaluate
+from domain.i18n import Said
 
 
 class EditRefused(ValueError):

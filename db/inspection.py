@@ -6,7 +6,6 @@ and nothing of the first is overwritten.
 """
 from __future__ import annotations
 
-from domain.i18n import Said
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ from rules.catalogue import BY_ID
 from db.models import (Assessment, AssessmentItem, Case, Handler, Obligation, SampleItem, SamplingPlan,
                        Scorecard, Team)
 from domain.config import local_zone
+from domain.i18n import Said
 from domain.sampling import Method, SampleInvalid, assign, draw
 from domain.scorecard import DEFAULT_ITEMS, DEFAULT_NAME, DEFAULT_PASS_MARK, VERDICTS, Score, dumps, score, validate_items
 
@@ -357,7 +357,7 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
     try:
         result = score(card["items"], verdicts, card["pass_mark"])
     except ValueError as exc:
-        raise AssessmentRefused(str(exc)) from None
+        raise AssessmentRefused(exc.args[0] if exc.args else str(exc)) from None
     bumped = session.execute(update(SampleItem).where(SampleItem.id == item_id,
                                                       SampleItem.version == expected_version)
                              .values(version=SampleItem.version + 1).execution_options(synchronize_session=False))

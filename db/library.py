@@ -7,7 +7,6 @@ transaction with its audit row and the case's re-evaluation (ARC-TYPICAL and ARC
 """
 from __future__ import annotations
 
-from domain.i18n import Said
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from db.models import Case, Contact, Handler, Obligation, Team, TrainingSession,
 from db.obligations import live_status, reevaluate
 from rules.applies import applicable_checks
 from domain.deid import scrub_text
+from domain.i18n import Said
 from domain.textsearch import rank, tokens
 from domain.vocab import label
 

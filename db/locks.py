@@ -3,12 +3,13 @@ re-evaluation started from the app) so that their transactions never interleave.
 from __future__ import annotations
 
 import hashlib
-from domain.i18n import Said, Term
 from datetime import datetime, timezone
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from domain.i18n import Said, Term
 
 
 IDLE_BACKSTOP_MS = 15 * 60 * 1000

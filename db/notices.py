@@ -3,7 +3,6 @@ answers. Each write is one transaction with its audit row and a server-side role
 only act on notices addressed to her."""
 from __future__ import annotations
 
-from domain.i18n import Said
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db.models import Case, Handler, Notice, Team
 from db.board import DEADLINE_RULES
+from domain.i18n import Said
 from domain.roles import require
 
 

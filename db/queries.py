@@ -1,7 +1,6 @@
 """Read queries for the pages. Every query takes `now` (the sidebar's "as of" time) explicitly."""
 from __future__ import annotations
 
-from domain.i18n import Said
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from db import throttle
 from db.models import Case, Handler, Obligation, Team
+from domain.i18n import Said
 from domain.privacy import PhoneQueryInvalid, phone_query
 from db.obligations import flag_condition, live_status
 

@@ -5,7 +5,6 @@ have been accepted, which stays on record as a finding against the handler.
 A review is one transaction: the review row, its audit row and the re-evaluation of the case."""
 from __future__ import annotations
 
-from domain.i18n import Said
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db.models import Case, Handler, RejectionReview, Team
 from db.obligations import reevaluate
+from domain.i18n import Said
 from domain.roles import require
 from rules.facts import VALID_GROUNDS
 

@@ -1,7 +1,6 @@
 """Accounts: creation, password checks with a lock-out after repeated failures, listing."""
 from __future__ import annotations
 
-from domain.i18n import Said
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db import throttle
 from db.models import Case, Handler, Obligation, User, UTCDateTime
+from domain.i18n import Said
 from domain.roles import ROLES, require
 
 MAX_FAILURES = 5

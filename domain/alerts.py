@@ -14,12 +14,13 @@ manager 4 h after.
 """
 from __future__ import annotations
 
-from domain.i18n import Said
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
+
+from domain.i18n import Said
 
 NOTICE = "NOTICE"
 WHEN = ("before", "breach", "after")

@@ -3,8 +3,9 @@ checks, and the text of the promised time limits (always taken from the rule thr
 notice and the rules never disagree)."""
 from __future__ import annotations
 
-from domain.i18n import Said
 from typing import Any
+
+from domain.i18n import Said
 
 FIELDS = ("centre", "department", "complaint_numbers", "operator_supervision", "regulator_supervision",
           "service_hours", "address", "halls")

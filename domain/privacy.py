@@ -1,8 +1,9 @@
 """Masking of customers' personal data for every view that does not need it in full."""
 from __future__ import annotations
 
-from domain.i18n import Said
 import re
+
+from domain.i18n import Said
 
 _DIGITS = re.compile(r"\d")
 

@@ -6,12 +6,13 @@ The population is a DataFrame with at least: case_id, team, handler, category, c
 """
 from __future__ import annotations
 
-from domain.i18n import Said
 from dataclasses import asdict, dataclass, field
 from math import floor
 
 import numpy as np
 import pandas as pd
+
+from domain.i18n import Said
 
 METHODS = ("random", "stratified", "quota", "risk")
 STRATA = ("team", "category", "channel", "handler")

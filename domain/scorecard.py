@@ -8,10 +8,11 @@ An item without rules is judged by the inspector alone.
 """
 from __future__ import annotations
 
-from domain.i18n import Said, Term
 import json
 from dataclasses import dataclass
 from typing import Any, Collection, Iterable, Sequence
+
+from domain.i18n import Said, Term
 
 VERDICTS = ("pass", "fail", "na")
 DEFAULT_NAME = "投诉处理质检评分表"

@@ -61,12 +61,13 @@ def wait_idle(page, timeout: float = 60000) -> None:
 PASSWORD = "browser-test-pw"
 
 
-def add_user(url: str, username: str = "lead", role: str = "team_lead", handler: str | None = None) -> None:
+def add_user(url: str, username: str = "lead", role: str = "team_lead", handler: str | None = None,
+             name: str = "测试班组长") -> None:
     from db.session import session_scope
     from db.users import create_user
 
     with session_scope(url) as s:
-        create_user(s, username, "测试班组长", role, PASSWORD, actor="test", handler=handler)
+        create_user(s, username, name, role, PASSWORD, actor="test", handler=handler)
 
 
 def sign_in(page, base: str, username: str = "lead") -> None:

@@ -101,7 +101,7 @@ def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(ser
     from db.inspection import assessment_rows
 
     base, _case_no, url = server
-    add_user(url, "insp", role="inspector")
+    add_user(url, "insp", role="inspector", name="质检员小周")
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     sign_in(page, base, "insp")
     page.get_by_role("link", name="质检结果").click()
@@ -113,7 +113,7 @@ def test_inspector_draws_a_sample_assesses_a_case_and_sees_the_handler_score(ser
     page.get_by_label("抽取件数").press("Enter")
     wait_idle(page)
     page.locator("[data-testid=stMultiSelect]", has_text="分派给质检员").click()
-    page.get_by_role("option", name="insp").click()
+    page.get_by_role("option", name="质检员小周").click()  # colleagues by name, not by account
     page.keyboard.press("Escape")
     wait_idle(page)
     page.get_by_role("button", name="抽取并保存").click()
