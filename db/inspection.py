@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
 import pandas as pd
@@ -24,6 +24,7 @@ from db.models import (Assessment, AssessmentItem, Case, Handler, Obligation, Sa
                        Scorecard, Team)
 from domain.config import local_zone
 from domain.i18n import Said
+from domain.calibration import DEFAULT_THRESHOLD
 from domain.sampling import Method, SampleInvalid, assign, draw
 from domain.scorecard import DEFAULT_ITEMS, DEFAULT_NAME, DEFAULT_PASS_MARK, VERDICTS, Score, dumps, score, validate_items
 
@@ -216,10 +217,12 @@ def digest(case_ids: Sequence[int]) -> str:
 
 def create_plan(session: Session, name: str, purpose: str, method: Method, pop: Population, seed: int,
                 inspectors: Sequence[str], scorecard_id: int, actor: str, now: datetime,
-                sizes: dict[str, int] | None = None) -> tuple[int, int]:
+                sizes: dict[str, int] | None = None, deadline: datetime | None = None,
+                threshold: float | None = None) -> tuple[int, int]:
     """Draw and store a sample; returns (plan id, number of items). Nothing is stored when it is empty.
     `sizes`, when given, receives the population's and the sample's sizes (a calibration sample has more
-    items than cases: every inspector judges every case)."""
+    items than cases: every inspector judges every case). A calibration sample opens a blind calibration
+    session led by `actor`, closing at `deadline` (default: a week after drawing)."""
     if purpose not in ("regular", "calibration"):
         raise SampleInvalid(Said("err.inspection.3"))
     if not (name or "").strip():
@@ -244,6 +247,13 @@ def create_plan(session: Session, name: str, purpose: str, method: Method, pop: 
     pairs = assign(sample, list(inspectors), int(seed), calibration=purpose == "calibration")
     insert_rows(session, SampleItem.__table__, [{"plan_id": plan.id, "case_id": cid, "assignee": who,
                                                  "stratum": strata[cid] or None, "version": 0} for cid, who in pairs])
+    if purpose == "calibration":
+        from db.calibration import open_session
+
+        if deadline is not None and deadline <= now:
+            raise SampleInvalid(Said("err.calibration.deadline"))
+        open_session(session, plan.id, actor, deadline or now + timedelta(days=7),
+                     DEFAULT_THRESHOLD if threshold is None else threshold)
     record(session, actor, "draw_sample", "sampling_plan", str(plan.id), None,
            {"name": plan.name, "purpose": purpose, "method": method.to_dict(), "seed": int(seed),
             "population": len(frame), "items": len(pairs)})
@@ -319,7 +329,8 @@ def load_item(session: Session, item_id: int) -> dict[str, Any] | None:
         return None
     item, plan, case_no = row
     out = {"id": item.id, "case_id": item.case_id, "case_no": case_no, "assignee": item.assignee,
-           "version": item.version, "plan": plan.name, "purpose": plan.purpose, "assessment": None}
+           "version": item.version, "plan": plan.name, "plan_id": plan.id, "purpose": plan.purpose,
+           "assessment": None}
     a = session.scalar(select(Assessment).where(Assessment.sample_item_id == item_id))
     card_id = a.scorecard_id if a is not None else plan.scorecard_id  # a saved assessment keeps its version
     out["scorecard"] = scorecard(session, card_id)
@@ -364,6 +375,11 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
     if bumped.rowcount != 1:
         who = loaded["assessment"]["inspector"] if loaded["assessment"] else "someone"
         raise StaleAssessment(Said("err.inspection.11", case_no=loaded['case_no'], who=who))
+    if loaded["purpose"] == "calibration":
+        from db.calibration import closed_for_plan
+
+        if closed_for_plan(session, loaded["plan_id"], now):
+            raise AssessmentRefused(Said("err.calibration.frozen"))
     previous = loaded["assessment"]
     if previous is not None and previous["inspector"] != actor and role != "admin":
         raise AssessmentRefused(Said("err.inspection.12", case_no=loaded['case_no'], inspector=previous['inspector']))
@@ -430,17 +446,31 @@ def item_rows(session: Session, assessment_ids: Sequence[int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def calibration_rows(session: Session) -> pd.DataFrame:
-    """Item verdicts of every case assessed by two or more inspectors (any purpose)."""
-    multi = (select(Assessment.case_id).group_by(Assessment.case_id)
+def calibration_rows(session: Session, now: datetime | None = None) -> pd.DataFrame:
+    """Item verdicts of every case assessed by two or more inspectors (any purpose), leaving out the
+    answers of calibration sessions still open as of `now` (they are blind until they close)."""
+    from db.calibration import CalibrationSession
+
+    now = now or datetime.now(timezone.utc)
+    still_blind = (select(SampleItem.id).join(CalibrationSession, CalibrationSession.plan_id == SampleItem.plan_id)
+                   .where(CalibrationSession.closed_at.is_(None), CalibrationSession.deadline > now))
+    visible = select(Assessment.id).where(Assessment.sample_item_id.not_in(still_blind))
+    multi = (select(Assessment.case_id).where(Assessment.id.in_(visible)).group_by(Assessment.case_id)
              .having(func.count(func.distinct(Assessment.inspector)) >= 2).subquery())
     q = (select(Case.case_no, Assessment.inspector, AssessmentItem.item_key, AssessmentItem.clause,
                 AssessmentItem.verdict, Assessment.assessed_at)
          .join(Assessment, Assessment.id == AssessmentItem.assessment_id)
-         .join(Case, Case.id == Assessment.case_id).where(Assessment.case_id.in_(select(multi.c.case_id)))
+         .join(Case, Case.id == Assessment.case_id).where(Assessment.case_id.in_(select(multi.c.case_id)),
+                                                          Assessment.id.in_(visible))
          .order_by(Case.case_no, AssessmentItem.item_key, Assessment.inspector))
     cols = ["case_no", "inspector", "item_key", "clause", "verdict", "assessed_at"]
     return pd.DataFrame([r._asdict() for r in session.execute(q)], columns=cols)
+
+
+def load_plan_card(session: Session, plan_id: int) -> dict[str, Any]:
+    """The scorecard a plan was drawn with."""
+    plan = session.get(SamplingPlan, plan_id)
+    return scorecard(session, plan.scorecard_id)
 
 
 def inspectors(session: Session) -> list[str]:

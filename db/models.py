@@ -590,3 +590,31 @@ class DeadlineHour(Base):
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class CalibrationSession(Base):
+    """A blind calibration round on a calibration sample: its lead, deadline and spread threshold. Answers
+    stay hidden from the other participants until it closes (closed_at, or the deadline passing)."""
+
+    __tablename__ = "calibration_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("sampling_plans.id", ondelete="CASCADE"), unique=True)
+    lead: Mapped[str] = mapped_column(String(80))
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    variance_threshold: Mapped[float] = mapped_column(Float, default=0.1)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_by: Mapped[Optional[str]] = mapped_column(String(80))
+
+
+class CalibrationConsensus(Base):
+    """The lead's agreed answer for one case and item of a closed calibration session."""
+
+    __tablename__ = "calibration_consensus"
+    __table_args__ = (UniqueConstraint("session_id", "case_id", "item_key", name="uq_calibration_consensus_answer"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("calibration_sessions.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[str] = mapped_column(String(10))
+    set_by: Mapped[str] = mapped_column(String(80))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)

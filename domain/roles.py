@@ -24,6 +24,7 @@ PAGES = {
     "assess": {"inspector", "admin"},
     "quality": {"inspector", "team_lead", "manager", "admin"},
     "scorecards": {"inspector", "admin"},
+    "calibration": {"inspector", "admin"},
     "library": {"trainer", "team_lead", "inspector", "manager", "admin"},
     "training": {"trainer", "manager", "admin"},
     "archive": {"team_lead", "admin"},

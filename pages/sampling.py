@@ -81,6 +81,14 @@ with new_tab:
                             format_func=lambda u: person(u, names, L))
     card_id = c3.selectbox(tr("qa.scorecard"), [c["id"] for c in cards], key="smp_card",
                            format_func=lambda i: next(f"{c['name']} v{c['version']}" for c in cards if c["id"] == i))
+    deadline = threshold = None
+    if purpose == "calibration":  # a blind calibration session: answers hidden until its deadline or close
+        d1, d2, d3 = st.columns(3)
+        due_day = d1.date_input(tr("qa.cal_deadline"), value=today + timedelta(days=7), **date_bounds(), key="smp_cal_day")
+        due_time = d2.time_input(tr("qa.cal_deadline_time"), value=time(18, 0), key="smp_cal_time", step=900)
+        threshold = d3.number_input(tr("qa.cal_threshold"), min_value=0.0, max_value=0.25, value=0.1, step=0.01,
+                                    key="smp_cal_threshold")
+        deadline = datetime.combine(due_day, due_time, tzinfo=local_zone())
 
     if isinstance(period, (tuple, list)) and len(period) == 2:
         start = datetime.combine(period[0], time(0), tzinfo=local_zone())
@@ -119,7 +127,8 @@ with new_tab:
         try:
             with st.spinner(tr("qa.working")), db() as session:
                 sizes: dict[str, int] = {}
-                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now, sizes)
+                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now, sizes,
+                                         deadline=deadline, threshold=threshold)
         except SampleInvalid as exc:
             st.error(tr("qa.invalid", error=md(refusal(exc))))
         else:

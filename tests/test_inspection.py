@@ -16,6 +16,7 @@ from db.queries import case_obligations, case_record
 from rules.applies import applicable_checks
 from rules.catalogue import BY_ID
 from db.seed import seed
+from db.calibration import close_session, sessions
 from db.session import session_scope
 from domain.quality import agreement, by_group, cohen_kappa, disagreements, pareto
 from domain.sampling import Method, SampleInvalid, allocate, assign, draw
@@ -388,7 +389,10 @@ def test_calibration_is_kept_apart_from_scores_and_compared(seeded):
     with session_scope(url) as s:
         assert assessment_rows(s).empty  # calibration does not count towards handlers' results
         assert len(assessment_rows(s, purpose=None)) == 4
-        cal = calibration_rows(s)
+        assert calibration_rows(s, NOW).empty  # blind until the session closes
+        close_session(s, sessions(s, NOW)[0]["id"], "insp-a", "inspector", NOW)
+    with session_scope(url) as s:
+        cal = calibration_rows(s, NOW)
     rep = agreement(cal)
     comm = rep[rep["item_key"] == "communication"].iloc[0]
     assert comm["cases"] == 2 and comm["agreement"] == 0.0

@@ -9,6 +9,7 @@ PAGES = [
     ("nav.quality", "assess", "pages/assess.py", "page.assess", ":material/fact_check:"),
     ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
     ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
+    ("nav.quality", "calibration", "pages/calibration.py", "page.calibration", ":material/tune:"),
     ("nav.quality", "disputes", "pages/disputes.py", "page.disputes", ":material/balance:"),
     ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
     ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
