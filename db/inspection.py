@@ -191,6 +191,17 @@ def population(session: Session, p: Population, now: datetime) -> pd.DataFrame:
     return frame.drop(columns=["basis_at", "team_id", "handler_id"])
 
 
+def population_for(session: Session, p: Population, method: Method, scorecard_id: int, now: datetime) -> pd.DataFrame:
+    """The population, with each case's automatic score when the method draws by it."""
+    frame = population(session, p, now)
+    if method.method == "lowest_auto":
+        from db.autocheck import auto_scores
+
+        scored = auto_scores(session, frame["case_id"].tolist(), scorecard(session, scorecard_id), now)
+        frame = frame.merge(scored[["case_id", "auto_score"]], on="case_id", how="left")
+    return frame
+
+
 def with_case_numbers(session: Session, sample: pd.DataFrame) -> pd.DataFrame:
     """The drawn sample with each case's number (a population leaves it out: 200k lookups for 200 used)."""
     ids = [int(i) for i in sample["case_id"]]
@@ -229,7 +240,7 @@ def create_plan(session: Session, name: str, purpose: str, method: Method, pop: 
         raise SampleInvalid(Said("err.inspection.4"))
     if purpose == "calibration" and len(set(inspectors)) < 2:
         raise SampleInvalid(Said("err.inspection.5"))
-    frame = population(session, pop, now)
+    frame = population_for(session, pop, method, scorecard_id, now)
     sample = draw(frame, method, seed)
     if sample.empty:
         raise SampleInvalid(Said("err.inspection.6"))
@@ -265,7 +276,8 @@ def redraw(session: Session, plan_id: int) -> tuple[pd.DataFrame, bool]:
     Returns the sample and whether the population is still the one it was drawn from."""
     plan = session.get(SamplingPlan, plan_id)
     params = json.loads(plan.params)
-    frame = population(session, Population.from_dict(params["population"]), plan.drawn_at)
+    frame = population_for(session, Population.from_dict(params["population"]), Method(**params["method"]),
+                           plan.scorecard_id, plan.drawn_at)
     same = digest(frame["case_id"].tolist()) == params["population_digest"]
     return with_case_numbers(session, draw(frame, Method(**params["method"]), plan.seed)), same
 

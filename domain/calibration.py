@@ -140,7 +140,8 @@ def graders(assessed: pd.DataFrame, items: pd.DataFrame, agreed: pd.DataFrame) -
         return (pd.DataFrame(columns=["inspector", "engine_n", "engine_diff", "override_share", "consensus_n",
                                       "consensus_diff", "leaning"]),
                 pd.DataFrame(columns=["inspector", "month", "engine_diff", "n"]))
-    table[["engine_n", "consensus_n"]] = table[["engine_n", "consensus_n"]].fillna(0).astype(int)
+    for column in ("engine_n", "consensus_n"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").fillna(0).astype(int)
 
     def leaning(row) -> str:
         basis = row["consensus_diff"] if row["consensus_n"] >= 5 else row["engine_diff"]

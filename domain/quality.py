@@ -103,3 +103,19 @@ _KNOWN = {f"qa.col.{c}" for c in ("handler", "team", "month", "assessed", "mean_
                                   "clause", "item_key", "failed", "share", "cumulative", "pair", "cases",
                                   "agreement", "kappa", "case_no", "inspector", "score", "passed", "plan",
                                   "assignee", "category", "channel", "stratum", "verdict")}
+
+
+def auto_summary(auto: pd.DataFrame, assessed: pd.DataFrame, group: str = "handler") -> pd.DataFrame:
+    """The automatic check beside the human one, per handler (or team), never blended: cases the engine
+    scored, their mean automatic score and automatic pass rate; cases inspectors assessed and their mean
+    score. `auto` comes from db.autocheck.auto_scores, `assessed` from db.inspection.assessment_rows."""
+    scored = auto[auto["auto_score"].notna()]
+    machine = scored.groupby(group).agg(auto_cases=("case_id", "size"), auto_mean=("auto_score", "mean"),
+                                        auto_pass=("auto_passed", lambda s: 100.0 * s.astype(float).mean()))
+    human = (assessed.groupby(group).agg(human_cases=("id", "size"), human_mean=("score", "mean"))
+             if not assessed.empty else pd.DataFrame(columns=["human_cases", "human_mean"]))
+    out = machine.join(human, how="outer").reset_index().rename(columns={"index": group})
+    for column in ("auto_cases", "human_cases"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype(int)
+    out["human_mean"] = pd.to_numeric(out["human_mean"], errors="coerce")
+    return out.sort_values(["auto_mean", group], na_position="last").reset_index(drop=True)

@@ -1,8 +1,9 @@
-"""Drawing inspection samples from a population of cases (6.3): simple random, stratified, per-handler quota
-and risk-weighted. Pure pandas/numpy: the same population, method, parameters and seed always give the same
+"""Drawing inspection samples from a population of cases (6.3): simple random, stratified, per-handler quota,
+risk-weighted, and lowest automatic score (the cases the engine scored worst, for a human look). Pure pandas/numpy: the same population, method, parameters and seed always give the same
 sample, so a sample can be drawn again and defended.
 
-The population is a DataFrame with at least: case_id, team, handler, category, channel, month, flagged.
+The population is a DataFrame with at least: case_id, team, handler, category, channel, month, flagged (and
+auto_score for `lowest_auto`).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 
 from domain.i18n import Said
 
-METHODS = ("random", "stratified", "quota", "risk")
+METHODS = ("random", "stratified", "quota", "risk", "lowest_auto")
 STRATA = ("team", "category", "channel", "handler")
 
 
@@ -78,6 +79,8 @@ def draw(population: pd.DataFrame, m: Method, seed: int) -> pd.DataFrame:
         picked = _stratified(pop, m, rng)
     elif m.method == "quota":
         picked = _quota(pop, m, rng)
+    elif m.method == "lowest_auto":
+        picked = _lowest_auto(pop, m, rng)
     else:
         picked = _risk(pop, m, rng)
     return picked.sort_values("case_id", kind="stable").reset_index(drop=True)
@@ -150,6 +153,16 @@ def _risk(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFram
     order = np.argsort(-keys, kind="stable")[:n]
     picked = pop.iloc[np.sort(order)]
     return picked.assign(stratum=np.where(picked["flagged"].to_numpy(dtype=bool), "flagged", "unflagged"))
+
+
+def _lowest_auto(pop: pd.DataFrame, m: Method, rng: np.random.Generator) -> pd.DataFrame:
+    """The n cases with the lowest automatic score; cases the engine could not score come last; equal
+    scores are ordered by the seed (so the same seed gives the same sample)."""
+    n = target_size(m, len(pop))
+    scores = pd.to_numeric(pop["auto_score"], errors="coerce").to_numpy(dtype=float)
+    scores = np.where(np.isnan(scores), np.inf, scores)
+    order = np.lexsort((rng.random(len(pop)), scores))[:n]
+    return pop.iloc[np.sort(order)].assign(stratum="")
 
 
 def assign(sample: pd.DataFrame, inspectors: list[str], seed: int, calibration: bool = False) -> list[tuple[int, str]]:

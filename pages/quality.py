@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from db.reviews import overturned
+from db.autocheck import auto_scores, closed_case_ids
 from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
 from services.board import export_name, export_stamp, export_xlsx
 from domain.config import local_zone
 from domain.timeutil import fmt_local
-from domain.quality import agreement, by_group, disagreements, labelled, pareto
+from domain.quality import agreement, auto_summary, by_group, disagreements, labelled, pareto
 from ui.auth import current_user, guard
 from ui.common import as_of, date_bounds, db, lang, teams, tr
 from ui import charts
@@ -36,6 +37,7 @@ with db() as session:
     for card in latest_scorecards(session):
         titles.update({i["key"]: i["title_zh"] if L == "zh" else i["title_en"] for i in card["items"]})
     assessed = assessment_rows(session, start, end)
+    teams_chosen = teams()
     if teams():  # the sidebar's team filter applies here too
         assessed = assessed[assessed["team"].isin(teams())].reset_index(drop=True)
     # the handler filter applies to every figure, table and chart below and to the export
@@ -44,7 +46,8 @@ with db() as session:
     if chosen:
         assessed = assessed[assessed["handler"].isin(chosen)].reset_index(drop=True)
     items = item_rows(session, assessed["id"].tolist())
-    cal = calibration_rows(session)
+    cal = calibration_rows(session, now)
+    card = latest_scorecards(session)[0]
     turned = [r for r in overturned(session, start, end, teams()) if not chosen or r["handler"] in chosen]
 
 handlers = by_group(assessed, items, "handler", L, titles)
@@ -67,7 +70,8 @@ m1.metric(tr("qa.metric.assessed"), len(assessed))
 m2.metric(tr("qa.metric.mean"), "—" if assessed["score"].dropna().empty else f"{assessed['score'].dropna().mean():.1f}")
 m3.metric(tr("qa.metric.pass_rate"), "—" if assessed.empty else f"{100 * assessed['passed'].mean():.1f}%")
 
-t_handler, t_team, t_pareto, t_cal, t_turned = st.tabs([tr("qa.tab.handler"), tr("qa.tab.team"), tr("qa.tab.pareto"),
+t_handler, t_team, t_pareto, t_auto, t_cal, t_turned = st.tabs([tr("qa.tab.handler"), tr("qa.tab.team"), tr("qa.tab.pareto"),
+                                                               tr("qa.tab.auto"),
                                                        tr("qa.tab.calibration"), tr("qa.tab.overturned")])
 with t_turned:  # rejections a supervisor overturned (7.1.2): findings against the handler who rejected
     if not turned:
@@ -117,6 +121,35 @@ with t_pareto:
             y=alt.Y("cumulative:Q", title=tr("qa.col.cumulative"), scale=alt.Scale(domain=[0, 100])))
         charts.show(alt.layer(bars, line).resolve_scale(y="independent").properties(height=260), L)
         st.dataframe(failed_shown, hide_index=True, width="stretch")
+with t_auto:
+    st.caption(tr("qa.auto_note"))
+    with st.spinner(tr("qa.working")), db() as session:
+        auto = auto_scores(session, closed_case_ids(session, start, end, teams_chosen), card, now)
+    if chosen:
+        auto = auto[auto["handler"].isin(chosen)].reset_index(drop=True)
+    scored = auto[auto["auto_score"].notna()]
+    a1, a2, a3 = st.columns(3)
+    a1.metric(tr("qa.auto.cases"), f"{len(scored):,}")
+    a2.metric(tr("qa.auto.mean"), "—" if scored.empty else f"{scored['auto_score'].mean():.1f}")
+    a3.metric(tr("qa.auto.pass_rate"), "—" if scored.empty else f"{100 * scored['auto_passed'].astype(float).mean():.1f}%")
+    if scored.empty:
+        st.info(tr("qa.no_results"))
+    else:
+        side = auto_summary(auto, assessed)
+        st.dataframe(pd.DataFrame({
+            tr("qa.col.handler"): side["handler"], tr("qa.auto.col.cases"): side["auto_cases"],
+            tr("qa.auto.col.mean"): side["auto_mean"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}"),
+            tr("qa.auto.col.pass"): side["auto_pass"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}"),
+            tr("qa.auto.col.human_cases"): side["human_cases"],
+            tr("qa.auto.col.human_mean"): side["human_mean"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}"),
+        }), hide_index=True, width="stretch")
+        st.markdown(f"#### {tr('qa.auto.lowest')}")
+        low = scored.sort_values(["auto_score", "case_no"]).head(20)
+        st.dataframe(pd.DataFrame({
+            tr("qa.col.case_no"): low["case_no"], tr("qa.col.handler"): low["handler"],
+            tr("qa.auto.col.score"): low["auto_score"].map(lambda v: f"{v:.1f}"),
+            tr("qa.auto.col.failed"): low["failed"].map(lambda keys: "、".join(titles.get(k, k) for k in keys)),
+        }), hide_index=True, width="stretch")
 with t_cal:
     st.caption(tr("qa.calibration_note"))
     if cal.empty:

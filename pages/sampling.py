@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from db.inspection import (AssessmentRefused, Population, assignments, create_plan, ensure_default_scorecard,
-                           handler_names, inspectors, latest_scorecards, plans, population, reassign, redraw)
+                           handler_names, inspectors, latest_scorecards, plans, population_for, reassign, redraw)
 from db.queries import team_names
 from db.users import display_names
 from domain.config import local_zone
@@ -106,7 +106,7 @@ with new_tab:
     if b1.button(tr("qa.preview"), key="smp_preview"):
         try:
             with st.spinner(tr("qa.working")), db() as session:
-                frame = population(session, pop, now)
+                frame = population_for(session, pop, m, card_id, now)
             sample = draw(frame, m, seed)
         except SampleInvalid as exc:
             st.error(tr("qa.invalid", error=md(refusal(exc))))
