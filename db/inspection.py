@@ -348,7 +348,7 @@ def load_item(session: Session, item_id: int) -> dict[str, Any] | None:
     out["scorecard"] = scorecard(session, card_id)
     if a is not None:
         items = session.scalars(select(AssessmentItem).where(AssessmentItem.assessment_id == a.id))
-        out["assessment"] = {"inspector": a.inspector, "score": a.score, "passed": a.passed,
+        out["assessment"] = {"id": a.id, "inspector": a.inspector, "score": a.score, "passed": a.passed,
                              "critical_failed": a.critical_failed, "comment": a.comment, "assessed_at": a.assessed_at,
                              "items": {i.item_key: {"verdict": i.verdict, "engine_verdict": i.engine_verdict,
                                                     "engine_evidence": i.engine_evidence, "reason": i.reason,

@@ -618,3 +618,36 @@ class CalibrationConsensus(Base):
     verdict: Mapped[str] = mapped_column(String(10))
     set_by: Mapped[str] = mapped_column(String(80))
     set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CoachingSession(Base):
+    """Coaching for one handler on chosen scorecard items (6.2, 6.3): the coach's note, typical cases to
+    study, action items, a follow-up date; the handler acknowledges it; closing it records a training
+    session with the handler as attendee."""
+
+    __tablename__ = "coaching_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handler_id: Mapped[int] = mapped_column(ForeignKey("handlers.id", ondelete="CASCADE"), index=True)
+    items: Mapped[str] = mapped_column(Text)  # JSON list of scorecard item keys to work on
+    note: Mapped[str] = mapped_column(Text)
+    case_nos: Mapped[str] = mapped_column(Text)  # JSON list of typical cases to study
+    source_assessment_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"))
+    follow_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    outcome: Mapped[Optional[str]] = mapped_column(Text)
+    training_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_sessions.id", ondelete="SET NULL"))
+
+
+class CoachingAction(Base):
+    """One action item of a coaching session, with its due date; the handler marks it done."""
+
+    __tablename__ = "coaching_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coaching_id: Mapped[int] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+from datetime import datetime
 from itertools import combinations
 from typing import Any, Sequence
 
@@ -119,3 +120,21 @@ def auto_summary(auto: pd.DataFrame, assessed: pd.DataFrame, group: str = "handl
         out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype(int)
     out["human_mean"] = pd.to_numeric(out["human_mean"], errors="coerce")
     return out.sort_values(["auto_mean", group], na_position="last").reset_index(drop=True)
+
+
+def coaching_follow_up(items: pd.DataFrame, keys: Sequence[str], since: datetime, until: datetime) -> pd.DataFrame:
+    """A coached handler's verdicts on the coached items before the coaching and after it (up to `until`):
+    per item, how many pass/fail verdicts on each side, the share failed, and the change in points (negative
+    is better). `items` holds one row per assessment item: item_key, verdict, assessed_at (UTC)."""
+    rows = []
+    judged = items[items["verdict"].isin(["pass", "fail"])]
+    for key in keys:
+        mine = judged[judged["item_key"] == key]
+        before = mine[mine["assessed_at"] < since]
+        after = mine[(mine["assessed_at"] >= since) & (mine["assessed_at"] <= until)]
+        rate_before = None if before.empty else 100.0 * float((before["verdict"] == "fail").mean())
+        rate_after = None if after.empty else 100.0 * float((after["verdict"] == "fail").mean())
+        rows.append({"item_key": key, "before_n": len(before), "before_fail": rate_before, "after_n": len(after),
+                     "after_fail": rate_after,
+                     "change": None if rate_before is None or rate_after is None else rate_after - rate_before})
+    return pd.DataFrame(rows, columns=["item_key", "before_n", "before_fail", "after_n", "after_fail", "change"])

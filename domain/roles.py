@@ -25,6 +25,7 @@ PAGES = {
     "quality": {"inspector", "team_lead", "manager", "admin"},
     "scorecards": {"inspector", "admin"},
     "calibration": {"inspector", "admin"},
+    "coaching": {"inspector", "team_lead", "manager", "admin"},
     "library": {"trainer", "team_lead", "inspector", "manager", "admin"},
     "training": {"trainer", "manager", "admin"},
     "archive": {"team_lead", "admin"},
@@ -52,6 +53,8 @@ ACTIONS = {
     "edit_alerts": {"admin"},
     "dispute": {"handler"},
     "decide_dispute": {"inspector", "admin"},
+    "coach": {"inspector", "team_lead", "admin"},
+    "answer_coaching": {"handler"},
 }
 
 

@@ -156,6 +156,11 @@ with right:
             st.session_state.pop(version_key, None)
             flash(tr("qa.saved", score="—" if result.score is None else f"{result.score:g}"))
             st.rerun()
+    failed_saved = [k for k, v in (saved["items"] if saved else {}).items() if v["verdict"] == "fail"]
+    if saved and failed_saved and allowed("coach") and item["purpose"] == "regular" \
+            and st.button(tr("qa.coach_from_here"), key="assess_coach"):
+        st.switch_page("pages/coaching.py", query_params={"handler": record["handler"], "items": ",".join(failed_saved),
+                                                          "assessment": str(saved["id"])})
     if st.session_state.get("assess_stale") == item_id and st.button(tr("qa.reload"), key="assess_reload"):
         # drop this form's inputs and the version it was opened with: the saved assessment shows instead
         for key in [k for k in st.session_state if str(k).startswith(f"as_{item_id}_")] + [version_key, "assess_stale"]:

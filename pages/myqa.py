@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from db.coaching import CoachingRefused, acknowledge_coaching, coachings, complete_action
 from db.disputes import DisputeRefused, acknowledge, my_assessments, open_dispute
+from db.inspection import latest_scorecards
 from domain.timeutil import fmt_local
 from db.users import display_names
-from services.views import person
+from services.views import coaching_state, person
 from ui.auth import actor, allowed, guard, my_handler_id, role
 from ui.common import as_of, db, flash, lang, md, refusal, tr
 
@@ -20,6 +22,41 @@ mine = my_handler_id()
 with db() as session:
     people = display_names(session)  # account -> the name colleagues know
     rows = my_assessments(session, mine, now) if mine is not None else []
+    coached = coachings(session, mine) if mine is not None else []
+    card = latest_scorecards(session)[0] if coached else {"items": []}
+titles = {i["key"]: (i["title_zh"] if L == "zh" else i["title_en"]) for i in card["items"]}
+if coached:
+    st.markdown(f"#### {tr('myqa.coaching')}")
+for c in coached:
+    state = tr(f"coach.state.{coaching_state(c, now)}")
+    with st.expander(tr("myqa.coach_head", coach=md(person(c["created_by"], people, L)), when=fmt_local(c["created_at"]),
+                        follow_up=fmt_local(c["follow_up_at"]), state=state), expanded=c["closed_at"] is None):
+        st.caption(tr("coach.items") + "：" + md("、".join(titles.get(k, k) for k in c["items"])))
+        st.text(c["note"])  # the coach's words as plain text
+        if c["case_nos"]:
+            st.caption(tr("coach.cases") + "：" + md("、".join(c["case_nos"])))
+        answering = allowed("answer_coaching") and c["closed_at"] is None
+        for a in c["actions"]:
+            left, right = st.columns([5, 1])
+            left.text(("✓ " if a["done_at"] else "□ ") + a["text"] + f"（{tr('coach.col.due')} {fmt_local(a['due_at'])}）")
+            if answering and a["done_at"] is None and right.button(tr("myqa.action_done"), key=f"myqa_act_{a['id']}"):
+                try:
+                    with db() as session:
+                        complete_action(session, a["id"], mine, actor(), role(), now)
+                except CoachingRefused as exc:
+                    st.error(tr("edit.refused", error=md(refusal(exc))))
+                else:
+                    flash(tr("myqa.action_marked"))
+                    st.rerun()
+        if answering and c["acknowledged_at"] is None and st.button(tr("myqa.coach_ack"), key=f"myqa_coach_ack_{c['id']}"):
+            try:
+                with db() as session:
+                    acknowledge_coaching(session, c["id"], mine, actor(), role(), now)
+            except CoachingRefused as exc:
+                st.error(tr("edit.refused", error=md(refusal(exc))))
+            else:
+                flash(tr("myqa.coach_acked"))
+                st.rerun()
 if not rows:
     st.info(tr("myqa.none"))
     st.stop()

@@ -191,6 +191,15 @@ def scorecard_view(items: Sequence[dict[str, Any]], lang: str = "zh") -> pd.Data
     } for i in items])
 
 
+def coaching_state(row: dict[str, Any], now: datetime) -> str:
+    """Where a coaching stands: waiting for the handler, under way, due for its follow-up, or closed."""
+    if row["closed_at"] is not None:
+        return "closed"
+    if row["acknowledged_at"] is None:
+        return "waiting"
+    return "follow_up" if now >= row["follow_up_at"] else "under_way"
+
+
 def stratum_word(stratum: str | None, lang: str = "zh") -> str:
     """Risk strata by their meaning; stratified strata are team/handler names already; none is a dash."""
     if stratum in ("flagged", "unflagged"):

@@ -10,6 +10,7 @@ PAGES = [
     ("nav.quality", "sampling", "pages/sampling.py", "page.sampling", ":material/casino:"),
     ("nav.quality", "quality", "pages/quality.py", "page.quality", ":material/leaderboard:"),
     ("nav.quality", "calibration", "pages/calibration.py", "page.calibration", ":material/tune:"),
+    ("nav.quality", "coaching", "pages/coaching.py", "page.coaching", ":material/record_voice_over:"),
     ("nav.quality", "disputes", "pages/disputes.py", "page.disputes", ":material/balance:"),
     ("nav.quality", "scorecards", "pages/scorecards.py", "page.scorecards", ":material/checklist:"),
     ("nav.library", "library", "pages/library.py", "page.library", ":material/menu_book:"),
