@@ -309,6 +309,19 @@ def record_training(session: Session, held_at: datetime, trainer: str, topic: st
     return row.id
 
 
+def pack_cases(session: Session, case_nos: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+    """The de-identified library records of a training pack, each with its obligations (for the story)."""
+    from db.queries import case_obligations
+
+    cases = []
+    for case_no in case_nos:
+        rec = library_case(session, case_no)
+        if rec is not None:
+            rec["obligations"] = case_obligations(session, rec["id"], now)
+            cases.append(rec)
+    return cases
+
+
 def trainings(session: Session, since: datetime | None = None) -> list[dict[str, Any]]:
     q = select(TrainingSession).order_by(TrainingSession.held_at.desc())
     if since is not None:

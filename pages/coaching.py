@@ -9,10 +9,12 @@ import streamlit as st
 
 from db.coaching import CoachingRefused, close_coaching, coachings, create_coaching, follow_up, weak_items
 from db.inspection import ensure_default_scorecard, handler_names, latest_scorecards
-from db.library import LibraryFilters, search_library
+from db.library import LibraryFilters, pack_cases, search_library
 from db.users import display_names
 from domain.config import local_zone
 from domain.timeutil import fmt_local
+from services.board import export_name
+from services.library_view import pack_docx
 from services.views import coaching_state, person
 from ui.auth import actor, allowed, current_user, guard, role
 from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
@@ -97,6 +99,12 @@ with list_tab:
     st.text(r["note"])  # the coach's own words: plain text, never Markdown
     if r["case_nos"]:
         st.caption(tr("coach.cases") + "：" + md("、".join(r["case_nos"])))
+        with db() as session:
+            studied = pack_cases(session, r["case_nos"], now)
+        title = tr("coach.pack_title", handler=r["handler"])
+        st.download_button(tr("coach.pack"), pack_docx(title, studied, now, L), key=f"coach_pack_{r['id']}",
+                           file_name=export_name(tr("coach.pack_file"), now, "docx"),
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     st.dataframe(pd.DataFrame([{tr("coach.col.action"): a["text"], tr("coach.col.due"): fmt_local(a["due_at"]),
                                 tr("coach.col.done_at"): fmt_local(a["done_at"]) if a["done_at"] else "—"}
                                for a in r["actions"]]), hide_index=True, width="stretch")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from domain.i18n import t
 
-from db.library import CLAUSES, LibraryFilters, library_case, library_facets, search_library
+from db.library import CLAUSES, LibraryFilters, library_case, library_facets, pack_cases, search_library
 from db.queries import case_obligations
 from services.library_view import RIGHT, matching_line, pack_docx, pack_pdf, pack_rows, story
 from services.board import export_name, export_stamp, export_xlsx
@@ -148,12 +148,7 @@ if chosen != pack:
 title = st.text_input(tr("lib.pack_title"), value=tr("lib.pack_default"), key="lib_pack_title")
 if allowed("export_pack") and chosen:
     with db() as session:
-        cases = []
-        for case_no in chosen:
-            rec = library_case(session, case_no)
-            if rec is not None:
-                rec["obligations"] = case_obligations(session, rec["id"], now)
-                cases.append(rec)
+        cases = pack_cases(session, chosen, now)
         in_pack = [e for e in search_library(session, LibraryFilters(), limit=100000) if e["case_no"] in chosen]
     c1, c3, c2 = st.columns(3)
     c1.download_button(tr("lib.export_docx"), pack_docx(title, cases, now, L), file_name=export_name(tr("lib.pack"), now, "docx"),

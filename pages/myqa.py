@@ -7,6 +7,9 @@ import streamlit as st
 from db.coaching import CoachingRefused, acknowledge_coaching, coachings, complete_action
 from db.disputes import DisputeRefused, acknowledge, my_assessments, open_dispute
 from db.inspection import latest_scorecards
+from db.library import pack_cases
+from services.board import export_name
+from services.library_view import pack_docx
 from domain.timeutil import fmt_local
 from db.users import display_names
 from services.views import coaching_state, person
@@ -35,6 +38,11 @@ for c in coached:
         st.text(c["note"])  # the coach's words as plain text
         if c["case_nos"]:
             st.caption(tr("coach.cases") + "：" + md("、".join(c["case_nos"])))
+            with db() as session:  # her study material: the library's de-identified records
+                studied = pack_cases(session, c["case_nos"], now)
+            st.download_button(tr("coach.pack"), pack_docx(tr("coach.pack_title", handler=c["handler"]), studied, now, L),
+                               key=f"myqa_pack_{c['id']}", file_name=export_name(tr("coach.pack_file"), now, "docx"),
+                               mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         answering = allowed("answer_coaching") and c["closed_at"] is None
         for a in c["actions"]:
             left, right = st.columns([5, 1])

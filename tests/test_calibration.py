@@ -29,6 +29,10 @@ def test_alpha_agrees_with_a_hand_worked_example_and_krippendorffs_own():
     o_bb = 4, so n_a = 3, n_b = 5, n = 8; alpha = 1 - (n - 1) * (o_ab + o_ba) / (2 * n_a * n_b)
     = 1 - 7 * 2 / 30 = 8/15."""
     assert stats.alpha([[0, 0, 1, 1], [0, 1, 1, 1]], "nominal") == pytest.approx(8 / 15)
+    # with missing ratings: three raters, units (a, a, —) (a, b, b) (b, —, b). A unit of m values adds
+    # 1/(m - 1) per ordered pair: o_aa = 2, o_ab = o_ba = 2 * 1/2 = 1, o_bb = 1/2 * 2 + 2 = 3; n_a = 3, n_b = 4,
+    # n = 7; alpha = 1 - 6 * 2 / (2 * 3 * 4) = 1/2
+    assert stats.alpha([[0, 0, 1], [0, 1, nan], [nan, 1, 1]], "nominal") == pytest.approx(0.5)
     # the four coders and twelve units of Krippendorff's "Computing Krippendorff's Alpha-Reliability" (2011)
     data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan], [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
             [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan], [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]

@@ -146,6 +146,7 @@ def test_the_handler_sees_her_coaching_and_the_leads_see_the_comparison(coached)
     me.switch_page("pages/myqa.py").run()
     assert not me.exception, me.exception
     assert any("复听本月三通录音" in t.value for t in me.text)
+    assert [b.label for b in me.get("download_button")] == ["下载学习材料（Word，已去标识）"]
     me.button(key=next(b.key for b in me.button if b.key.startswith("myqa_coach_ack_"))).click().run()
     assert not me.exception, me.exception
     me.button(key=next(b.key for b in me.button if b.key.startswith("myqa_act_"))).click().run()
@@ -161,4 +162,5 @@ def test_the_handler_sees_her_coaching_and_the_leads_see_the_comparison(coached)
     assert listed.iloc[0]["处理人"] == handler and listed.iloc[0]["已完成事项"] == "1/1"
     compare = next(d.value for d in lead.dataframe if "辅导前不符合（%）" in d.value.columns)
     assert compare.iloc[0]["辅导前不符合（%）"] == "100.0"
+    assert "下载学习材料（Word，已去标识）" in [b.label for b in lead.get("download_button")]
     assert refused_directly("pages/coaching.py", "trainer") and not refused_directly("pages/coaching.py", "manager")
