@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.models import Assessment, AssessmentItem, AssessmentVersion, Case, Dispute, Scorecard
+from db.users import display_name
 from domain.i18n import Said
 from domain.roles import require
 from domain.scorecard import score
@@ -112,7 +113,7 @@ def decide(session: Session, dispute_id: int, accept: bool, note: str, actor: st
         raise DisputeRefused(Said("err.disputes.8"))
     a = session.get(Assessment, d.assessment_id)
     if actor != a.inspector and role != "admin":
-        raise DisputeRefused(Said("err.disputes.9", inspector=a.inspector))
+        raise DisputeRefused(Said("err.disputes.9", inspector=display_name(session, a.inspector)))
     note = (note or "").strip()
     if not accept and not note:
         raise DisputeRefused(Said("err.disputes.10"))

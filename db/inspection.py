@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.board import sql_const
+from db.users import display_name
 from db.bulk import insert_rows
 from rules.catalogue import BY_ID
 from db.models import (Assessment, AssessmentItem, Case, Handler, Obligation, SampleItem, SamplingPlan,
@@ -386,7 +387,7 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
                              .values(version=SampleItem.version + 1).execution_options(synchronize_session=False))
     if bumped.rowcount != 1:
         who = loaded["assessment"]["inspector"] if loaded["assessment"] else "someone"
-        raise StaleAssessment(Said("err.inspection.11", case_no=loaded['case_no'], who=who))
+        raise StaleAssessment(Said("err.inspection.11", case_no=loaded['case_no'], who=display_name(session, who)))
     if loaded["purpose"] == "calibration":
         from db.calibration import closed_for_plan
 
@@ -394,7 +395,8 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
             raise AssessmentRefused(Said("err.calibration.frozen"))
     previous = loaded["assessment"]
     if previous is not None and previous["inspector"] != actor and role != "admin":
-        raise AssessmentRefused(Said("err.inspection.12", case_no=loaded['case_no'], inspector=previous['inspector']))
+        raise AssessmentRefused(Said("err.inspection.12", case_no=loaded['case_no'],
+                                     inspector=display_name(session, previous['inspector'])))
     case = session.get(Case, loaded["case_id"])
     before = loaded["assessment"]
     existing = session.scalar(select(Assessment).where(Assessment.sample_item_id == item_id))

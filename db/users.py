@@ -187,6 +187,11 @@ def display_names(session: Session) -> dict[str, str]:
     return dict(session.execute(select(User.username, User.display_name)).all())
 
 
+def display_name(session: Session, username: str) -> str:
+    """The name colleagues know an account by (the account name itself when there is no such account)."""
+    return session.scalar(select(User.display_name).where(User.username == username)) or username
+
+
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

@@ -9,7 +9,8 @@ import streamlit as st
 
 from db.reviews import overturned
 from db.autocheck import auto_scores, closed_case_ids
-from db.inspection import assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards
+from db.inspection import (assessment_rows, calibration_rows, ensure_default_scorecard, item_rows, latest_scorecards,
+                          scorecard)
 from services.board import export_name, export_stamp, export_xlsx
 from domain.config import local_zone
 from domain.timeutil import fmt_local
@@ -30,6 +31,15 @@ if not (isinstance(period, (tuple, list)) and len(period) == 2):
     st.stop()
 start = datetime.combine(period[0], time(0), tzinfo=local_zone())
 end = datetime.combine(period[1] + timedelta(days=1), time(0), tzinfo=local_zone())
+
+@st.cache_data(ttl=300, show_spinner=False)
+def automatic(start: datetime, end: datetime, chosen_teams: tuple[str, ...], card_id: int, minute: datetime):
+    """The automatic check of the period's closed cases, kept for five minutes per period, team filter and
+    minute (a large centre's five months take seconds: benchmarks/bench_autocheck.py)."""
+    with db() as session:
+        return auto_scores(session, closed_case_ids(session, start, end, chosen_teams), scorecard(session, card_id),
+                           minute)
+
 
 with db() as session:
     ensure_default_scorecard(session)
@@ -123,8 +133,8 @@ with t_pareto:
         st.dataframe(failed_shown, hide_index=True, width="stretch")
 with t_auto:
     st.caption(tr("qa.auto_note"))
-    with st.spinner(tr("qa.working")), db() as session:
-        auto = auto_scores(session, closed_case_ids(session, start, end, teams_chosen), card, now)
+    with st.spinner(tr("qa.working")):
+        auto = automatic(start, end, tuple(teams_chosen), card["id"], now.replace(second=0))
     if chosen:
         auto = auto[auto["handler"].isin(chosen)].reset_index(drop=True)
     scored = auto[auto["auto_score"].notna()]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from db.autocheck import auto_scores, closed_case_ids
+from db.autocheck import auto_scores, closed_case_ids, reference_scores
 from db.inspection import assessment_rows, assignments, create_plan, redraw, save_assessment, scorecard
 from db.session import session_scope
 from domain.quality import auto_summary
@@ -96,3 +96,29 @@ def test_auto_summary_never_blends_the_two():
     out = auto_summary(auto, assessed).set_index("handler")
     assert out.loc["甲", "auto_mean"] == 75.0 and out.loc["甲", "auto_pass"] == 50.0 and out.loc["甲", "human_cases"] == 0
     assert out.loc["乙", "auto_cases"] == 0 and out.loc["乙", "human_mean"] == 80.0
+
+
+@pytest.mark.parametrize("hours_later", [0, 30, 24 * 40])
+def test_the_column_wise_check_agrees_with_the_form_on_every_case(seeded, hours_later):
+    """Every seeded case (open ones too: deadlines not yet due, at risk, breached since), at three instants."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from db.models import Case
+
+    url, card_id = seeded
+    now = NOW + timedelta(hours=hours_later)
+    with session_scope(url) as s:
+        card = scorecard(s, card_id)
+        ids = list(s.scalars(select(Case.id)))
+        fast = auto_scores(s, ids, card, now).set_index("case_id")
+        slow = reference_scores(s, ids, card, now)
+        sparse = auto_scores(s, ids[::3], card, now).set_index("case_id")  # read in IN (...) chunks
+    assert sparse.index.tolist() == sorted(ids[::3])
+    assert sparse["auto_score"].tolist() == fast.loc[sparse.index, "auto_score"].tolist()
+    assert len(fast) == len(slow) == len(ids) > 200
+    for case_id, (value, failed, judged) in slow.items():
+        row = fast.loc[case_id]
+        assert (row["auto_score"] is None and value is None) or row["auto_score"] == pytest.approx(value), case_id
+        assert sorted(row["failed"]) == failed and row["judged"] == judged, case_id
