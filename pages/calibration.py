@@ -32,10 +32,9 @@ with t_session:
         st.info(tr("cal.none"))
     else:
         sid = st.selectbox(tr("cal.pick"), [r["id"] for r in rows], key="cal_session",
-                           format_func=lambda i: next(f"#{r['id']} {r['name']} · "
-                                                      + tr("cal.state.closed" if r["closed"] else "cal.state.open")
-                                                      for r in rows if r["id"] == i))
+                           format_func=lambda i: next(f"#{r['id']} {r['name']}" for r in rows if r["id"] == i))
         row = next(r for r in rows if r["id"] == sid)
+        st.markdown(f"**{tr('cal.state.closed' if row['closed'] else 'cal.state.open')}**")
         st.caption(tr("cal.head", lead=md(person(row["lead"], people, L)), deadline=fmt_local(row["deadline"]),
                       cases=row["cases"], answered=row["answered"], items=row["items"],
                       threshold=f"{row['threshold']:g}"))
@@ -77,6 +76,7 @@ with t_session:
             else:
                 whole = stats.overall(answers, scores)
                 items = stats.items_table(answers, card["items"], row["threshold"], agreed)
+                items = items.sort_values("discuss", ascending=False, kind="stable")  # what to discuss comes first
                 c1, c2, c3 = st.columns(3)
                 c1.metric(tr("cal.alpha_verdicts"), "—" if whole["alpha_verdicts"] is None else f"{whole['alpha_verdicts']:.3f}",
                           help=tr("cal.alpha_help"))
@@ -157,8 +157,8 @@ with t_graders:
         if not trend.empty:
             shown = trend.assign(who=[person(u, people, L) for u in trend["inspector"]])
             charts.show(alt.Chart(shown).mark_line(point=True).encode(
-                x=alt.X("month:O", title=tr("qa.col.month")),
-                y=alt.Y("engine_diff:Q", title=tr("cal.col.vs_engine")),
+                x=alt.X("month:O", title=tr("qa.col.month"), axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("engine_diff:Q", title=tr("cal.col.vs_engine"), axis=alt.Axis(format="+.0f")),
                 color=alt.Color("who:N", title=tr("qa.col.inspector")),
                 tooltip=[charts.tip("who:N", tr("qa.col.inspector")), charts.tip("month:O", tr("qa.col.month")),
                          charts.tip("engine_diff:Q", tr("cal.col.vs_engine"), "+.1f"),

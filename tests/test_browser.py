@@ -513,3 +513,60 @@ def test_what_chromium_shows_in_chinese_has_no_english_outside_the_allow_list(se
     leftover = sorted(words - ALLOWED_ON_SCREEN - {"Skip", "to", "main", "content"})
     assert leftover == [], leftover
     page.close()
+
+
+def test_a_blind_calibration_session_hides_answers_until_the_lead_closes_it(server, browser):
+    """#19 item 2: a participant sees only her own answers and progress; once the lead closes the session
+    everyone sees the agreement figures and the items to discuss."""
+    from datetime import timedelta
+
+    from db.inspection import Population, create_plan, ensure_default_scorecard, load_item, save_assessment
+    from db.queries import case_obligations, case_record
+    from domain.sampling import Method
+    from domain.scorecard import form_items
+    from rules.applies import applicable_checks
+    from services.views import flag_detail
+
+    base, _case_no, url = server
+    add_user(url, "cal-lead", role="inspector", name="校准主持人")
+    add_user(url, "cal-b", role="inspector", name="校准参与人")
+    now = datetime.now(timezone.utc)
+    with session_scope(url) as s:
+        card = ensure_default_scorecard(s)
+        plan_id, _n = create_plan(s, "浏览器校准", "calibration", Method("random", size=2),
+                                  Population(start=now - timedelta(days=400), end=now), 3, ["cal-lead", "cal-b"], card,
+                                  "cal-lead", now)
+        from db.inspection import assignments
+        items = assignments(s, plan_id=plan_id)
+    for it in items:
+        with session_scope(url) as s:
+            item = load_item(s, it["id"])
+            rows = form_items(item["scorecard"]["items"], case_obligations(s, item["case_id"], now), None,
+                              lambda o: flag_detail(o, now), "zh", applicable_checks(case_record(s, item["case_no"]), now))
+            engine = {r["key"]: r["engine"] for r in rows}
+            verdicts = {k: v or "pass" for k, v in engine.items()}
+            if it["assignee"] == "cal-b":
+                verdicts["communication"] = "fail"
+            save_assessment(s, it["id"], 0, verdicts, engine, {}, {}, {}, "", it["assignee"], now)
+    participant = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sign_in(participant, base, "cal-b")
+    participant.goto(f"{base}/calibration")
+    wait_idle(participant)
+    expect(participant.get_by_text("校准会结束前，每位质检员只能看到自己的评定").first).to_be_visible()
+    expect(participant.get_by_text("评定一致性 α（名义）")).to_have_count(0)
+    lead = browser.new_page(viewport={"width": 1400, "height": 1000})
+    sign_in(lead, base, "cal-lead")
+    lead.goto(f"{base}/calibration")
+    wait_idle(lead)
+    lead.get_by_role("button", name="结束校准会并公布答案").click()
+    wait_idle(lead)
+    lead.get_by_role("button", name="确认").click()
+    wait_idle(lead)
+    expect(lead.get_by_text("评定一致性 α（名义）")).to_be_visible(timeout=30000)
+    participant.reload()
+    wait_idle(participant)
+    expect(participant.get_by_text("已结束").first).to_be_visible(timeout=30000)
+    expect(participant.get_by_text("需讨论的评分项")).to_be_visible()
+    assert participant.locator("[data-testid=stException]").count() == 0
+    participant.close()
+    lead.close()
