@@ -3,7 +3,7 @@
 
     python manage.py init-db
     python manage.py seed --cases 5000 --seed 1
-    python manage.py import cases.csv --contacts contacts.csv [--partial]
+    python manage.py import cases.csv --contacts contacts.csv [--partial] [--dry-run]
     python manage.py evaluate --now "2026-03-02 09:00" --format table
 
 The database is --db URL, else $COMPLAINTS_DB_URL, else data/complaints.sqlite3.
@@ -81,17 +81,21 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     All or nothing unless --partial, which writes the good rows and puts the bad ones with a reason into
     <file>.rejects.csv beside the input. Safe to run from cron on the latest export: re-importing updates,
-    never duplicates, and two runs at once wait for each other.
+    never duplicates, and two runs at once wait for each other. --dry-run says what would change (cases new
+    and changed with their fields, rows rejected, flags that would appear or clear) and writes nothing.
 
     Example: python manage.py import exports/cases.xlsx --contacts exports/contacts.csv
     """
-    bar = Bar("importing")
+    bar = Bar("checking" if args.dry_run else "importing")
     report = commands.import_exports(args.db, args.cases_file, args.contacts, args.partial,
-                                     progress=lambda stage, frac: bar(frac))
+                                     progress=lambda stage, frac: bar(frac), dry_run=args.dry_run)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in report.problems:
         print(f"error: {problem}", file=sys.stderr)
+    if args.dry_run:
+        print("\n".join(commands.dry_run_lines(report)))
+        return 1 if report.problems else 0
     if report.problems and not report.written:
         print(f"import refused: {len(report.problems)} problem(s); nothing was written "
               "(use --partial to import the good rows)", file=sys.stderr)
@@ -257,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("cases_file", metavar="CASES_FILE")
     p.add_argument("--contacts", metavar="CONTACTS_FILE")
     p.add_argument("--partial", action="store_true", help="write the good rows; bad rows go to a reject file")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check, write and evaluate in a transaction that is rolled back: say what would change")
     p = add("evaluate")
     p.add_argument("--now", type=_instant)
     p.add_argument("--case", metavar="CASE_NO")

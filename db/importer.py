@@ -23,9 +23,9 @@ from db import interchange as ix
 from db.audit import record
 from db.bulk import insert_tuples
 from db.locks import exclusive
-from db.models import Case, Contact, Handler, Team
+from db.models import Case, Contact, Handler, Obligation, Team
 from db.library import sync_imported
-from db.obligations import (evaluation_input, known_case_numbers, reevaluate, row_maker, store,
+from db.obligations import (evaluation_input, known_case_numbers, live_status, reevaluate, row_maker, store,
                             thresholds)
 from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.i18n import Said
@@ -55,6 +55,10 @@ class ImportReport:
     written: bool = False
     cases_rows: int = 0
     contacts_rows: int = 0
+    dry_run: bool = False  # everything was done, then rolled back: the report says what would change
+    changed_fields: dict[str, list[str]] = field(default_factory=dict)  # case_no -> columns that would change
+    flags_appear: list[tuple[str, str, str]] = field(default_factory=list)  # (case_no, rule_id, status)
+    flags_clear: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -90,13 +94,14 @@ def _chunks(seq: Sequence, size: int = CHUNK):
 
 
 def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[str],
-                owners: dict[str, tuple[int, int | None]] | None = None) -> tuple[dict[str, int], int, int, set[int]]:
+                owners: dict[str, tuple[int, int | None]] | None = None,
+                changes: dict[str, list[str]] | None = None) -> tuple[dict[str, int], int, int, set[int]]:
     """Insert new case numbers, update known ones whose values differ (only the columns the file has).
 
     Returns case_no -> id, the numbers added and updated, and the ids of the cases that changed. A
     scheduler re-importing the latest export every few minutes mostly sends rows that are already stored
     as they are: those are neither rewritten nor re-evaluated. `owners` receives each new case's handler
-    and team ids."""
+    and team ids; `changes` receives, per updated case number, the columns whose values differ."""
     teams = _lookup_ids(session, Team, {r["team"] for r in rows if r.get("team")}) if "team" in present else {}
     handler_team: dict[str, int | None] = {}
     for r in rows:
@@ -126,6 +131,9 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
         if r["case_no"] in existing:
             if tuple(v[c] for c in compare) == stored[r["case_no"]]:
                 continue  # already stored exactly like this
+            if changes is not None:
+                changes[r["case_no"]] = [{"handler_id": "handler", "team_id": "team"}.get(c, c)
+                                         for c, old in zip(compare, stored[r["case_no"]]) if v[c] != old]
             v["_id"] = existing[r["case_no"]]
             v["updated_at"] = now
             upd_rows.append(v)
@@ -185,7 +193,8 @@ class Written:
 
 def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], present: Sequence[str],
                        contact_rows: list[dict[str, Any]], now: datetime | None,
-                       progress: Callable[[float], None] | None = None, hours: Counter | None = None) -> Written:
+                       progress: Callable[[float], None] | None = None, hours: Counter | None = None,
+                       changes: dict[str, list[str]] | None = None) -> Written:
     """Store checked case and contact rows and re-evaluate every case they changed, in the caller's
     transaction.
 
@@ -208,7 +217,7 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
         ids: dict[str, int] = {}
         owners: dict[str, tuple[int, int | None]] = {}
         if case_rows:
-            ids, out.cases_added, out.cases_updated, changed = store_cases(session, case_rows, present, owners)
+            ids, out.cases_added, out.cases_updated, changed = store_cases(session, case_rows, present, owners, changes)
             out.touched.update(changed)
         step(0.3)
         if contact_rows:
@@ -261,8 +270,13 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                  partial: bool = False, url: str | None = None, zone: ZoneInfo | None = None,
                  cases_name: str | None = None, contacts_name: str | None = None,
                  reject_dir: Path | None = None, progress: Progress | None = None,
-                 now: datetime | None = None, actor: str = "cli", lang: str = "en") -> ImportReport:
-    report = ImportReport(lang=lang)
+                 now: datetime | None = None, actor: str = "cli", lang: str = "en",
+                 dry_run: bool = False) -> ImportReport:
+    """Check and import the files (see the module's docstring). `dry_run` does everything in the
+    transaction — write, evaluate — then rolls it back: the report says which cases would be added or
+    changed (and which fields), which rows would be rejected and why, and which flags would appear or clear;
+    nothing is stored, audited or written to disk."""
+    report = ImportReport(lang=lang, dry_run=dry_run)
     step = progress or (lambda stage, frac: None)
     step("read", 0.0)
     tables: dict[str, ix.Table] = {}
@@ -291,7 +305,7 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
 
     try:
         return _write(report, tables, cases_parsed, contacts_parsed, cases_src, contacts_src, partial, url,
-                      reject_dir, step, now, actor)
+                      reject_dir, step, now, actor, dry_run)
     except _RejectsUnwritable as exc:
         report.problems.insert(0, ix.Problem(next(iter(tables.values())).name, 0, "",
                                              Said("ix.rejects_unwritable", error=str(exc))))
@@ -303,8 +317,22 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
         return report
 
 
+def _flags(session: Session, case_nos: Sequence[str], now: datetime) -> set[tuple[str, str, str]]:
+    """(case_no, rule_id, status) of every flag the given cases raise at `now`."""
+    out = set()
+    for chunk in _chunks(sorted(set(case_nos))):
+        q = (select(Case.case_no, Obligation.rule_id, Obligation.state, Obligation.due_at, Obligation.warn_at)
+             .join(Case, Case.id == Obligation.case_id).where(Case.case_no.in_(chunk)))
+        for case_no, rule_id, state, due_at, warn_at in session.execute(q):
+            status = live_status(state, due_at, warn_at, now)
+            if status is not None:
+                out.add((case_no, rule_id, status))
+    return out
+
+
 def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, contacts_parsed, cases_src,
-           contacts_src, partial: bool, url: str | None, reject_dir: Path | None, step, now, actor) -> ImportReport:
+           contacts_src, partial: bool, url: str | None, reject_dir: Path | None, step, now, actor,
+           dry_run: bool = False) -> ImportReport:
     with session_scope(url) as session:
         exclusive(session, "import")
         if contacts_parsed is not None:
@@ -322,14 +350,25 @@ def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, cont
             return report
         step("write", 0.4)
         present = list(tables["cases"].frame.columns) if "cases" in tables else []
+        in_files = ([r["case_no"] for r in cases_parsed.rows] if cases_parsed is not None else []) + \
+            ([r["case_no"] for r in contacts_parsed.rows] if contacts_parsed is not None else [])
+        flag_time = now or datetime.now(timezone.utc)
+        before = _flags(session, in_files, flag_time) if dry_run else set()
         written = write_and_evaluate(session, cases_parsed.rows if cases_parsed is not None else [], present,
                                      contacts_parsed.rows if contacts_parsed is not None else [], now,
-                                     lambda frac: step("evaluate", 0.4 + 0.5 * frac))
+                                     lambda frac: step("evaluate", 0.4 + 0.5 * frac),
+                                     changes=report.changed_fields)
         report.cases_added, report.cases_updated = written.cases_added, written.cases_updated
         report.cases_unchanged = len(cases_parsed.rows) - written.cases_added - written.cases_updated \
             if cases_parsed is not None else 0
         report.contacts_added, report.contacts_unchanged = written.contacts_added, written.contacts_unchanged
         touched = written.touched
+        if dry_run:
+            after = _flags(session, in_files, flag_time)
+            report.flags_appear, report.flags_clear = sorted(after - before), sorted(before - after)
+            session.rollback()
+            step("done", 1.0)
+            return report
         if len(touched) >= BULK_ANALYZE:
             refresh_statistics(session)
         record(session, actor, "import", "cases",

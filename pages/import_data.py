@@ -7,7 +7,7 @@ import streamlit as st
 
 from db import interchange as ix
 from db.importer import import_files
-from services.views import problems_table
+from services.views import dry_changes_table, dry_flags_table, problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
 from domain.i18n import told
@@ -45,7 +45,35 @@ for upload, columns in ((cases_file, CASE_COLUMNS), (contacts_file, CONTACT_COLU
     with st.expander(f"{tr('import.preview')} · {md(upload.name)}", expanded=False):
         st.dataframe(head, hide_index=True, width="stretch")
 
-if st.button(tr("import.run"), type="primary", key="import_run"):
+b1, b2 = st.columns([1, 1])
+if b2.button(tr("import.dry_run"), key="import_dry_run", help=tr("import.dry_run_help")):
+    if not allowed("import"):
+        st.error(tr("auth.forbidden"))
+        st.stop()
+    if cases_file is None and contacts_file is None:
+        st.warning(tr("import.need_cases"))
+        st.stop()
+    with db_errors(), st.spinner(tr("import.dry_running")):
+        dry = import_files(cases_file.getvalue() if cases_file else None,
+                           contacts_file.getvalue() if contacts_file else None, partial=partial,
+                           cases_name=cases_file.name if cases_file else None,
+                           contacts_name=contacts_file.name if contacts_file else None, actor=actor(), lang=L,
+                           dry_run=True)
+    st.info(tr("import.dry_summary", added=dry.cases_added, changed=dry.cases_updated, same=dry.cases_unchanged,
+               contacts=dry.contacts_added, problems=len(dry.problems), appear=len(dry.flags_appear),
+               clear=len(dry.flags_clear)))
+    if dry.problems and not dry.cases_added + dry.cases_updated + dry.contacts_added:
+        st.warning(tr("import.dry_refused"))
+    if dry.changed_fields:
+        st.markdown(f"#### {tr('import.dry_changed')}")
+        st.dataframe(dry_changes_table(dry, L), hide_index=True, width="stretch")
+    if dry.flags_appear or dry.flags_clear:
+        st.markdown(f"#### {tr('import.dry_flags')}")
+        st.dataframe(dry_flags_table(dry, L), hide_index=True, width="stretch")
+    if dry.problems:
+        st.markdown(f"#### {tr('import.problems')}")
+        st.dataframe(problems_table(dry.problems, L), hide_index=True, width="stretch")
+if b1.button(tr("import.run"), type="primary", key="import_run"):
     if not allowed("import"):
         st.error(tr("auth.forbidden"))
         st.stop()

@@ -48,9 +48,26 @@ def seed_cases(url: str | None, cases: int, seed: int, now: datetime | None, pro
 
 
 def import_exports(url: str | None, cases_file: str, contacts_file: str | None, partial: bool,
-                   progress: Callable[[str, float], None] | None = None) -> ImportReport:
+                   progress: Callable[[str, float], None] | None = None, dry_run: bool = False) -> ImportReport:
     upgrade(url)
-    return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress)
+    return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress, dry_run=dry_run)
+
+
+def dry_run_lines(report: ImportReport, limit: int = 50) -> list[str]:
+    """What a dry run found, as the lines the command line prints (every change, up to `limit` per kind)."""
+    head = (f"dry run, nothing written: cases {report.cases_added} new, {report.cases_updated} changed, "
+            f"{report.cases_unchanged} unchanged; contacts {report.contacts_added} new, "
+            f"{report.contacts_unchanged} already present; {len(report.problems)} problem(s); "
+            f"flags {len(report.flags_appear)} would appear, {len(report.flags_clear)} would clear")
+    if report.problems and not report.cases_added + report.cases_updated + report.contacts_added:
+        head += " (the import would be refused: use --partial to import the good rows)"
+    lines = [head]
+    for case_no, fields in sorted(report.changed_fields.items())[:limit]:
+        lines.append(f"changed {case_no}: {', '.join(fields)}")
+    for sign, raised in (("+", report.flags_appear), ("-", report.flags_clear)):
+        for case_no, rule_id, status in raised[:limit]:
+            lines.append(f"flag {sign} {case_no} {rule_id} {status}")
+    return lines
 
 
 def evaluate_flags(url: str | None, now: datetime | None, case_no: str | None, lang: str

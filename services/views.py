@@ -283,6 +283,22 @@ def threshold_rows(th: Thresholds, lang: str = "zh") -> list[tuple[str, str, flo
     return [(name, t(f"th.{name}", lang), value, THRESHOLD_CLAUSES[name]) for name, value in th.as_dict().items()]
 
 
+def dry_changes_table(report: Any, lang: str = "zh") -> pd.DataFrame:
+    """A dry run's changed cases with the fields that would change, by their names."""
+    return pd.DataFrame([{t("board.case", lang): case_no,
+                          t("import.col.fields", lang): "、".join(field_label(f, lang) for f in fields)}
+                         for case_no, fields in sorted(report.changed_fields.items())])
+
+
+def dry_flags_table(report: Any, lang: str = "zh") -> pd.DataFrame:
+    """A dry run's flags that would appear or clear, in words."""
+    rows = [(t("import.flag.appear", lang), f) for f in report.flags_appear] + \
+        [(t("import.flag.clear", lang), f) for f in report.flags_clear]
+    return pd.DataFrame([{t("import.col.change", lang): change, t("board.case", lang): case_no,
+                          t("col.rule", lang): rule_title(rule_id, lang), t("col.status", lang): t(f"status.{status}", lang)}
+                         for change, (case_no, rule_id, status) in rows])
+
+
 def problems_table(problems: Sequence[Any], lang: str = "zh") -> pd.DataFrame:
     return pd.DataFrame([{t("col.file", lang): p.file, t("col.line", lang): p.line,
                           t("col.column", lang): p.column, t("col.reason", lang): p.text(lang)} for p in problems])
