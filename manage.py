@@ -4,6 +4,7 @@
     python manage.py init-db
     python manage.py seed --cases 5000 --seed 1
     python manage.py import cases.csv --contacts contacts.csv [--partial] [--dry-run]
+    python manage.py import --watch /exports/inbox [--partial]
     python manage.py evaluate --now "2026-03-02 09:00" --format table
 
 The database is --db URL, else $COMPLAINTS_DB_URL, else data/complaints.sqlite3.
@@ -86,6 +87,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     Example: python manage.py import exports/cases.xlsx --contacts exports/contacts.csv
     """
+    if args.watch:
+        if args.cases_file or args.contacts or args.dry_run:
+            print("error: --watch imports the files in its folder; give no file, --contacts or --dry-run",
+                  file=sys.stderr)
+            return 2
+        result = commands.watch_folder(args.db, args.watch, args.partial, log=print, settle=args.settle)
+        print(f"watched {args.watch}: {len(result.done)} imported, {len(result.failed)} failed")
+        return 1 if result.failed else 0
+    if not args.cases_file:
+        print("error: give CASES_FILE (or --watch DIR)", file=sys.stderr)
+        return 2
     bar = Bar("checking" if args.dry_run else "importing")
     report = commands.import_exports(args.db, args.cases_file, args.contacts, args.partial,
                                      progress=lambda stage, frac: bar(frac), dry_run=args.dry_run)
@@ -258,9 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, metavar="S")
     p.add_argument("--now", type=_instant, help="the instant the demo timelines end at (default: now)")
     p = add("import")
-    p.add_argument("cases_file", metavar="CASES_FILE")
+    p.add_argument("cases_file", metavar="CASES_FILE", nargs="?")
     p.add_argument("--contacts", metavar="CONTACTS_FILE")
     p.add_argument("--partial", action="store_true", help="write the good rows; bad rows go to a reject file")
+    p.add_argument("--watch", metavar="DIR",
+                   help="import every export in DIR once, moving each to DIR/done or DIR/failed with a report")
+    p.add_argument("--settle", type=float, default=5.0, metavar="SECONDS",
+                   help="with --watch: leave files changed in the last SECONDS (still being copied) for the next pass")
     p.add_argument("--dry-run", action="store_true",
                    help="check, write and evaluate in a transaction that is rolled back: say what would change")
     p = add("evaluate")

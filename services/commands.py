@@ -53,6 +53,19 @@ def import_exports(url: str | None, cases_file: str, contacts_file: str | None, 
     return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress, dry_run=dry_run)
 
 
+def watch_folder(url: str | None, folder: str, partial: bool, log: Callable[[str], None] = lambda line: None,
+                 settle: float = 5.0):
+    """One pass of the watched folder (services/watch.py)."""
+    from pathlib import Path
+
+    from services.watch import watch_once
+
+    if not Path(folder).is_dir():
+        raise CommandRefused(f"{folder}: no such folder")
+    upgrade(url)
+    return watch_once(Path(folder), url, partial, log, settle)
+
+
 def dry_run_lines(report: ImportReport, limit: int = 50) -> list[str]:
     """What a dry run found, as the lines the command line prints (every change, up to `limit` per kind)."""
     head = (f"dry run, nothing written: cases {report.cases_added} new, {report.cases_updated} changed, "
