@@ -9,14 +9,16 @@ import streamlit as st
 
 from db import alerts as store
 from db.obligations import thresholds
-from domain.alerts import PolicyInvalid, dumps
+from db.queries import team_names
+from domain.alerts import DEADLINE_RULES, KINDS, NOTICE, TARGETS, WHEN, PolicyInvalid, dumps
+from domain.vocab import ENUMS, label
 from domain.config import local_zone
 from domain.timeutil import fmt_local
-from services.alerts import send_test
+from services.alerts import TRIGGER_COLUMNS, policy_from_form, policy_rows, send_test
 from services.channels import Undelivered, load_settings
 from services.views import rule_title
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, refusal, tr
+from ui.common import as_of, db, flash, lang, md, refusal, tr, words
 
 guard("alerts")
 L = lang()
@@ -42,13 +44,62 @@ st.dataframe(pd.DataFrame([{
     tr("al.col.hours"): "" if t.hours is None else f"{t.hours:g}",
     tr("al.col.repeat"): f"{t.repeat_hours:g} × {t.max_repeats}" if t.repeat_hours else "",
     tr("al.col.target"): "、".join(tr(f"al.target.{x}") for x in t.targets),
-    tr("al.col.via"): "、".join(t.via) if t.via else tr("al.all"), tr("al.col.urgent"): "✓" if t.urgent else "",
+    tr("al.col.via"): "、".join(tr(f"al.kind.{v}") for v in t.via) if t.via else tr("al.all"), tr("al.col.urgent"): "✓" if t.urgent else "",
 } for t in policy.triggers]), hide_index=True, width="stretch")
 if policy.quiet_start and policy.quiet_end:
     st.caption(tr("al.quiet", start=policy.quiet_start.strftime("%H:%M"), end=policy.quiet_end.strftime("%H:%M")))
 st.info(tr("al.preview", n=would, cases=cases))
 
 if allowed("edit_alerts"):
+    with st.expander(tr("al.edit_form"), expanded=False):
+        with db() as session:
+            team_options = team_names(session)
+        with st.form("al_policy_form"):
+            st.caption(tr("al.form_help"))
+            edited = st.data_editor(
+                pd.DataFrame(policy_rows(policy), columns=TRIGGER_COLUMNS), num_rows="dynamic", hide_index=True,
+                width="stretch", key=f"al_triggers_{policy.version}",
+                column_config={
+                    "rule_id": st.column_config.SelectboxColumn(tr("col.rule"), options=[*DEADLINE_RULES, NOTICE],
+                                                                format_func=lambda r: tr("al.notice_rule") if r == NOTICE else rule_title(r, L),
+                                                                required=True),
+                    "level": st.column_config.NumberColumn(tr("al.col.level"), min_value=1, max_value=9, step=1),
+                    "when": st.column_config.SelectboxColumn(tr("al.col.moment"), options=list(WHEN),
+                                                             format_func=words("al.when"), required=True),
+                    "percent": st.column_config.NumberColumn(tr("al.col.percent"), min_value=0, max_value=100),
+                    "hours": st.column_config.NumberColumn(tr("al.col.hours"), min_value=0, max_value=720),
+                    "repeat_hours": st.column_config.NumberColumn(tr("al.col.repeat_hours"), min_value=0, max_value=168),
+                    "max_repeats": st.column_config.NumberColumn(tr("al.col.max_repeats"), min_value=0, max_value=20, step=1),
+                    "targets": st.column_config.MultiselectColumn(tr("al.col.target"), options=list(TARGETS),
+                                                                  format_func=words("al.target")),
+                    "via": st.column_config.MultiselectColumn(tr("al.col.via"), options=list(KINDS),
+                                                              format_func=words("al.kind")),
+                    "urgent": st.column_config.CheckboxColumn(tr("al.col.urgent")),
+                })
+            q1, q2 = st.columns(2)
+            quiet_start = q1.time_input(tr("al.quiet_start"), value=policy.quiet_start, key="al_quiet_start", step=900)
+            quiet_end = q2.time_input(tr("al.quiet_end"), value=policy.quiet_end, key="al_quiet_end", step=900)
+            f1, f2, f3 = st.columns(3)
+            scope_teams = f1.multiselect(tr("col.team"), team_options, default=[t for t in policy.teams if t in team_options],
+                                         placeholder=tr("al.all"), key="al_scope_teams")
+            scope_categories = f2.multiselect(tr("search.category"), list(ENUMS["category"]), default=list(policy.categories),
+                                              format_func=lambda v: label("category", v, L), placeholder=tr("al.all"),
+                                              key="al_scope_categories")
+            scope_channels = f3.multiselect(tr("board.channels"), list(ENUMS["channel"]), default=list(policy.channels),
+                                            format_func=lambda v: label("channel", v, L), placeholder=tr("al.all"),
+                                            key="al_scope_channels")
+            save_form = st.form_submit_button(tr("al.save"), type="primary")
+        if save_form:
+            body = policy_from_form(edited.to_dict("records"), quiet_start, quiet_end, scope_teams, scope_categories,
+                                    scope_channels, policy.quiet)
+            try:
+                with db() as session:
+                    saved = store.save_policy(session, body, actor(), role(), datetime.now(local_zone()))
+            except (PolicyInvalid, ValueError) as exc:
+                st.error(tr("al.invalid", error=md(refusal(exc))))
+            else:
+                flash(tr("al.saved", version=saved.version))
+                st.rerun()
     with st.expander(tr("al.edit")):
         with st.form("al_policy"):
             raw = st.text_area(tr("al.json"), value=dumps(policy), height=260, key="al_policy_json")

@@ -178,3 +178,37 @@ def send_test(settings: Settings, channel: str, address: str = "") -> None:
         send_email(settings, address, "投诉督办台测试消息", text)
     else:
         send_robot(settings, channel, "投诉督办台测试消息", text, [])
+
+
+TRIGGER_COLUMNS = ["rule_id", "level", "when", "percent", "hours", "repeat_hours", "max_repeats", "targets", "via",
+                   "urgent"]
+
+
+def policy_rows(policy) -> list[dict]:
+    """A policy's triggers as editor rows (one per trigger; lists stay lists for multiselect cells)."""
+    return [{"rule_id": t.rule_id, "level": t.level, "when": t.when, "percent": t.percent, "hours": t.hours,
+             "repeat_hours": t.repeat_hours or None, "max_repeats": t.max_repeats or None,
+             "targets": list(t.targets), "via": list(t.via), "urgent": bool(t.urgent)} for t in policy.triggers]
+
+
+def policy_from_form(rows: list[dict], quiet_start, quiet_end, teams, categories, channels, keep_quiet: dict) -> dict:
+    """The editor's rows and fields as the policy's stored form, for domain.alerts.validate to check (empty
+    rows — a blank line added in the editor — are left out; per-channel quiet hours are kept as they were)."""
+    def blank(v) -> bool:
+        return v is None or (isinstance(v, float) and v != v) or v == ""
+
+    triggers = []
+    for r in rows:
+        if all(blank(r.get(c)) or r.get(c) in ([], False) for c in TRIGGER_COLUMNS):
+            continue
+        triggers.append({"rule_id": r.get("rule_id") or "", "level": None if blank(r.get("level")) else r["level"],
+                         "when": r.get("when") or "", "percent": None if blank(r.get("percent")) else r["percent"],
+                         "hours": None if blank(r.get("hours")) else r["hours"],
+                         "repeat_hours": 0 if blank(r.get("repeat_hours")) else r["repeat_hours"],
+                         "max_repeats": 0 if blank(r.get("max_repeats")) else r["max_repeats"],
+                         "targets": list(r.get("targets") or []), "via": list(r.get("via") or []),
+                         "urgent": bool(r.get("urgent"))})
+    clock = (lambda t: t.strftime("%H:%M") if t is not None else None)
+    return {"triggers": triggers, "quiet_start": clock(quiet_start), "quiet_end": clock(quiet_end),
+            "teams": list(teams), "categories": list(categories), "channels": list(channels),
+            "quiet": {k: [clock(a), clock(b)] for k, (a, b) in (keep_quiet or {}).items()}}

@@ -341,3 +341,23 @@ def test_quiet_hours_per_channel_and_channels_per_level(case, settings, robots, 
         assert held and all(a.next_attempt_at.astimezone(SH).time() == clock(9, 0) for a in held)
     sweep(case, settings, 42.1)  # 09:06 the next morning
     assert {to[0] for to, _m in mailbox.messages} >= {"lead1@centre.test", "boss@centre.test"}
+
+
+def test_the_policy_form_round_trips_and_is_checked_like_the_json():
+    from datetime import time
+
+    from domain.alerts import DEFAULT, PolicyInvalid, validate
+    from services.alerts import policy_from_form, policy_rows
+
+    rows = policy_rows(DEFAULT)
+    body = policy_from_form(rows + [{"rule_id": None, "targets": [], "via": [], "urgent": False}],  # a blank row
+                            time(22, 0), time(7, 30), [], [], [], {})
+    again = validate(body)
+    assert again.triggers == DEFAULT.triggers and (again.quiet_start, again.quiet_end) == (time(22, 0), time(7, 30))
+    rows[0] = {**rows[0], "percent": None, "hours": None}  # a "before" trigger with neither
+    with pytest.raises(PolicyInvalid, match="trigger 1: a 'before' trigger needs percent or hours"):
+        validate(policy_from_form(rows, None, None, ["网络投诉一组"], ["network"], [], {}))
+    kept = validate(policy_from_form(policy_rows(DEFAULT), None, None, ["网络投诉一组"], [], [],
+                                     {"email": (time(20, 0), time(8, 0))}))
+    assert kept.teams == ("网络投诉一组",) and kept.quiet == {"email": (time(20, 0), time(8, 0))}
+    assert kept.quiet_start is None

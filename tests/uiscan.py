@@ -124,7 +124,7 @@ def _table(node: Any) -> Iterator[Seen]:
             elif isinstance(value, (list, tuple)):  # a multiselect cell shows its options' labels
                 yield from (Seen("cell", str(labels.get(v, v)), header) for v in value)
             elif isinstance(value, str) or pd.api.types.is_scalar(value):
-                yield Seen("cell", str(value), header)
+                yield Seen("cell", str(labels.get(value, value)), header)  # a select cell shows its label
 
 
 def visible(at: Any) -> list[Seen]:
