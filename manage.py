@@ -4,7 +4,8 @@
     python manage.py init-db
     python manage.py seed --cases 5000 --seed 1
     python manage.py import cases.csv --contacts contacts.csv [--partial] [--dry-run]
-    python manage.py import --watch /exports/inbox [--partial]
+    python manage.py import --watch /exports/inbox [--partial] [--profile P]
+    python manage.py profile list|show NAME|export NAME [-o FILE]|import FILE
     python manage.py evaluate --now "2026-03-02 09:00" --format table
 
 The database is --db URL, else $COMPLAINTS_DB_URL, else data/complaints.sqlite3.
@@ -85,6 +86,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     never duplicates, and two runs at once wait for each other. --dry-run says what would change (cases new
     and changed with their fields, rows rejected, flags that would appear or clear) and writes nothing.
 
+    --profile P reads another work-order system's export through the saved import profile P (its columns,
+    value spellings, time formats and contact columns); see `manage.py profile`.
+
     Example: python manage.py import exports/cases.xlsx --contacts exports/contacts.csv
     """
     if args.watch:
@@ -92,7 +96,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             print("error: --watch imports the files in its folder; give no file, --contacts or --dry-run",
                   file=sys.stderr)
             return 2
-        result = commands.watch_folder(args.db, args.watch, args.partial, log=print, settle=args.settle)
+        result = commands.watch_folder(args.db, args.watch, args.partial, log=print, settle=args.settle,
+                                       profile=args.profile)
         print(f"watched {args.watch}: {len(result.done)} imported, {len(result.failed)} failed")
         return 1 if result.failed else 0
     if not args.cases_file:
@@ -100,7 +105,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     bar = Bar("checking" if args.dry_run else "importing")
     report = commands.import_exports(args.db, args.cases_file, args.contacts, args.partial,
-                                     progress=lambda stage, frac: bar(frac), dry_run=args.dry_run)
+                                     progress=lambda stage, frac: bar(frac), dry_run=args.dry_run,
+                                     profile=args.profile)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for problem in report.problems:
@@ -116,6 +122,43 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path in report.reject_files:
         print(f"rejected rows written to {path}", file=sys.stderr)
     return 1 if report.problems else 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    """Import profiles: list them, show or export one as YAML, import a YAML document as a new version.
+
+    A YAML file keeps the mapping in version control; importing it again saves a new version.
+
+    Example: python manage.py profile list
+    Example: python manage.py profile export 省客服系统 -o profiles/省客服系统.yaml
+    Example: python manage.py profile import profiles/省客服系统.yaml --note "回访时间 added"
+    """
+    if args.action == "list":
+        if args.name or args.out:
+            print("error: profile list takes no NAME or --out", file=sys.stderr)
+            return 2
+        rows = commands.list_profiles(args.db)
+        for p in rows:
+            print(f"{p.profile.name}\tv{p.version}\t{p.updated_by}\t{fmt_local(p.updated_at)}\t"
+                  f"contacts: {p.profile.contacts_mode}")
+        if not rows:
+            print("no import profiles yet (create one on the 导入方案 page or with `profile import FILE`)")
+        return 0
+    if not args.name:
+        print(f"error: profile {args.action} needs {'FILE' if args.action == 'import' else 'NAME'}", file=sys.stderr)
+        return 2
+    if args.action in ("show", "export"):
+        text = commands.profile_yaml(args.db, args.name)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"profile {args.name} written to {args.out}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    name, version = commands.import_profile(args.db, args.name, args.note or "")
+    print(f"profile {name} saved as version {version}")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -241,6 +284,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init-db": cmd_init_db,
     "seed": cmd_seed,
     "import": cmd_import,
+    "profile": cmd_profile,
     "evaluate": cmd_evaluate,
     "reevaluate": cmd_reevaluate,
     "create-user": cmd_create_user,
@@ -279,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --watch: leave files changed in the last SECONDS (still being copied) for the next pass")
     p.add_argument("--dry-run", action="store_true",
                    help="check, write and evaluate in a transaction that is rolled back: say what would change")
+    p.add_argument("--profile", metavar="P", help="read the files through the saved import profile P")
+    p = add("profile")
+    p.add_argument("action", choices=("list", "show", "export", "import"))
+    p.add_argument("name", nargs="?", metavar="NAME|FILE", help="the profile's name (show, export) or a YAML file (import)")
+    p.add_argument("-o", "--out", metavar="FILE", help="export: write the YAML here instead of printing it")
+    p.add_argument("--note", help="import: why this version was saved")
     p = add("evaluate")
     p.add_argument("--now", type=_instant)
     p.add_argument("--case", metavar="CASE_NO")

@@ -29,6 +29,7 @@ from db.obligations import (evaluation_input, known_case_numbers, live_status, r
                             thresholds)
 from db.session import refresh_statistics, session_scope, settle_after_bulk
 from domain.i18n import Said
+from domain.importprofile import Profile
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from rules.evaluate import start_evaluation
 
@@ -59,6 +60,7 @@ class ImportReport:
     changed_fields: dict[str, list[str]] = field(default_factory=dict)  # case_no -> columns that would change
     flags_appear: list[tuple[str, str, str]] = field(default_factory=list)  # (case_no, rule_id, status)
     flags_clear: list[tuple[str, str, str]] = field(default_factory=list)
+    profile: str | None = None  # the import profile the files were read through
 
     @property
     def ok(self) -> bool:
@@ -252,7 +254,7 @@ def _keep_rejects(report: ImportReport, tables: dict[str, ix.Table], sources: di
                   reject_dir: Path | None) -> None:
     for kind, src in sources.items():
         table = tables.get(kind)
-        if table is None or not any(p.file == table.name for p in report.problems):
+        if table is None or table.derived or not any(p.file == table.name for p in report.problems):
             continue
         on_disk = isinstance(src, (str, Path))
         base = Path(src) if on_disk else Path(table.name)
@@ -271,26 +273,36 @@ def import_files(cases_src: str | Path | bytes | None, contacts_src: str | Path 
                  cases_name: str | None = None, contacts_name: str | None = None,
                  reject_dir: Path | None = None, progress: Progress | None = None,
                  now: datetime | None = None, actor: str = "cli", lang: str = "en",
-                 dry_run: bool = False) -> ImportReport:
+                 dry_run: bool = False, profile: Profile | None = None) -> ImportReport:
     """Check and import the files (see the module's docstring). `dry_run` does everything in the
     transaction — write, evaluate — then rolls it back: the report says which cases would be added or
     changed (and which fields), which rows would be rejected and why, and which flags would appear or clear;
-    nothing is stored, audited or written to disk."""
-    report = ImportReport(lang=lang, dry_run=dry_run)
+    nothing is stored, audited or written to disk. `profile` reads another system's export (its columns,
+    spellings, times and contact columns) instead of the product's own format."""
+    report = ImportReport(lang=lang, dry_run=dry_run, profile=profile.name if profile else None)
     step = progress or (lambda stage, frac: None)
     step("read", 0.0)
     tables: dict[str, ix.Table] = {}
+    if profile is not None:
+        zone = profile.tz
     for kind, src, name, columns in (("cases", cases_src, cases_name, CASE_COLUMNS),
                                      ("contacts", contacts_src, contacts_name, CONTACT_COLUMNS)):
         if src is None:
             continue
         display = name or (Path(src).name if isinstance(src, (str, Path)) else kind)
         try:
-            tables[kind] = ix.read_table(src, display, columns)
+            if profile is None:
+                tables[kind] = ix.read_table(src, display, columns)
+            elif kind == "contacts" and profile.contacts_mode != "file":
+                raise ix.FileProblem(display, "ix.profile_no_contacts_file", profile=profile.name)
+            else:
+                tables[kind] = ix.read_profiled(src, display, profile, kind)
         except ix.FileProblem as exc:
             report.problems.append(_file_problem(display, exc))
     if report.problems:
         return report
+    if profile is not None and profile.contacts_mode == "columns" and "cases" in tables:
+        tables["contacts"] = ix.contacts_in_columns(tables["cases"], profile)
     for t in tables.values():
         report.warnings.extend(t.warnings)
     step("check", 0.2)
@@ -372,8 +384,8 @@ def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, cont
         if len(touched) >= BULK_ANALYZE:
             refresh_statistics(session)
         record(session, actor, "import", "cases",
-               ", ".join(t.name for t in tables.values()), None,
-               {"cases_added": report.cases_added, "cases_updated": report.cases_updated,
+               ", ".join(dict.fromkeys(t.name for t in tables.values())), None,
+               {**({"profile": report.profile} if report.profile else {}), "cases_added": report.cases_added, "cases_updated": report.cases_updated,
                 "cases_unchanged": report.cases_unchanged,
                 "contacts_added": report.contacts_added, "rejected_rows": len(report.problems),
                 "partial": partial})

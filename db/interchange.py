@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from domain.i18n import Said, Term, told
+from domain.importprofile import Profile, Source, read_time
 from domain.timeutil import TimeParseError, parse_instant
-from domain.vocab import CASE_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
+from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
@@ -82,6 +83,20 @@ class Table:
     frame: pd.DataFrame  # every cell a str ("" = empty); columns renamed to canonical names
     original_headers: dict[str, str]  # canonical -> header as written in the file
     warnings: list[str] = field(default_factory=list)
+    first_line: int = 2  # the spreadsheet line of the frame's first row
+    # read through a profile: the file's own rows and headers (what a reject file gives back), the line of
+    # each frame row when rows do not follow the file one to one, headers that differ from row to row
+    source: pd.DataFrame | None = None
+    lines: list[int] | None = None
+    row_headers: dict[str, list[str]] = field(default_factory=dict)
+    derived: bool = False  # contacts taken from the columns of the case file (rejects go with that file)
+
+    def line(self, i: int) -> int:
+        return self.lines[i] if self.lines is not None else i + self.first_line
+
+    def header(self, column: str, i: int) -> str:
+        per_row = self.row_headers.get(column)
+        return per_row[i] if per_row is not None else self.original_headers[column]
 
 
 def _gb2312(ch: str) -> bool:
@@ -158,16 +173,17 @@ def _check_workbook(raw: bytes, name: str) -> None:
         raise FileProblem(name, "ix.zip_damaged") from None
 
 
-def _headers(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def _headers(frame: pd.DataFrame, name: str, header_row: int = 1) -> pd.DataFrame:
     """Take the first row as the header, refusing a header written twice (pandas would rename the second
     copy and it would then be ignored as unknown)."""
     if frame.empty:
-        raise FileProblem(name, "ix.no_header")
+        raise FileProblem(name, "ix.no_header") if header_row == 1 else FileProblem(name, "ix.no_header_at",
+                                                                                      line=header_row)
     headers = [str(h).strip().lstrip("\ufeff") for h in frame.iloc[0].tolist()]
     seen: dict[str, int] = {}
     for i, h in enumerate(headers, start=1):
         if h and h in seen:
-            raise FileProblem(name, "ix.header_twice", header=repr(h), first=seen[h], second=i)
+            raise FileProblem(name, "ix.header_twice", header=repr(h), first=seen[h], second=i, line=header_row)
         seen.setdefault(h, i)
     body = frame.iloc[1:].reset_index(drop=True)
     body.columns = headers
@@ -176,9 +192,7 @@ def _headers(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return body
 
 
-def read_table(source: str | Path | bytes, name: str | None = None,
-               columns: dict[str, tuple[str, str, bool]] = CASE_COLUMNS) -> Table:
-    """Read CSV (UTF-8, UTF-8 with BOM, GBK) or XLSX into a Table with canonical column names."""
+def _load(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
     if isinstance(source, (str, Path)):
         path = Path(source)
         name = name or path.name
@@ -195,32 +209,86 @@ def read_table(source: str | Path | bytes, name: str | None = None,
         raise FileProblem(name, "ix.too_large", mb=MAX_UPLOAD_BYTES // (1024 * 1024))
     if not raw.strip():
         raise FileProblem(name, "ix.empty")
+    return raw, name
+
+
+def _text_of(raw: bytes, name: str, encoding: str) -> str:
+    """The CSV's text: `auto` is UTF-8 or GBK as the contract says (plus UTF-16 when the file starts with
+    its byte-order mark, as Excel's "Unicode text" does); a named encoding must decode the whole file."""
+    if encoding == "auto" and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    if encoding in ("utf-8", "gbk", "utf-16"):
+        codec = {"utf-8": "utf-8-sig", "gbk": "gb18030", "utf-16": "utf-16"}[encoding]
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise FileProblem(name, "ix.not_encoding", line=line, encoding=encoding) from None
+        if "\x00" in text:
+            raise FileProblem(name, "ix.nul", line=text[:text.index("\x00")].count("\n") + 1)
+        return text
+    if b"\x00" in raw[:4096]:
+        raise FileProblem(name, "ix.binary")
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # pandas would cut the value short at the NUL
+        line = raw.count(b"\n", 0, nul) + 1
+        raise FileProblem(name, "ix.nul", line=line)
+    return _decode(raw, name)
+
+
+def _sniff(text: str) -> str:
+    """The separator of a CSV whose profile says `auto`: the one that splits the first lines most evenly."""
+    lines = [ln for ln in text.splitlines()[:20] if ln.strip()]
+    best, best_score = ",", -1.0
+    for sep in (",", ";", "\t", "|"):
+        counts = [ln.count(sep) for ln in lines]
+        if not counts or max(counts) == 0:
+            continue
+        common = max(set(counts), key=counts.count)
+        score = counts.count(common) * common
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def read_frame(source: str | Path | bytes, name: str | None = None, *, separator: str = ",",
+               encoding: str = "auto", header_row: int = 1, sheet: str | None = None) -> tuple[pd.DataFrame, str]:
+    """A CSV or XLSX file as text cells under its own headers (the row `header_row`), and its name."""
+    raw, name = _load(source, name)
     lower = name.lower()
+    skip = header_row - 1
     try:
         if raw.startswith(XLSX_MAGIC):
             if not lower.endswith((".xlsx", ".xlsm")):
                 raise FileProblem(name, "ix.xlsx_extension")
             _check_workbook(raw, name)
-            frame = _headers(pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl",
-                                           header=None), name)
+            try:
+                frame = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl",
+                                      header=None, sheet_name=sheet if sheet is not None else 0, skiprows=skip)
+            except ValueError as exc:
+                if sheet is not None and "not found" in str(exc).lower():
+                    raise FileProblem(name, "ix.no_sheet", sheet=sheet) from None
+                raise
         elif lower.endswith((".xlsx", ".xlsm", ".xls")):
             raise FileProblem(name, "ix.not_xlsx")
         else:
-            if b"\x00" in raw[:4096]:
-                raise FileProblem(name, "ix.binary")
-            nul = raw.find(b"\x00")
-            if nul >= 0:  # pandas would cut the value short at the NUL
-                line = raw.count(b"\n", 0, nul) + 1
-                raise FileProblem(name, "ix.nul", line=line)
-            text = _decode(raw, name)
-            frame = _headers(pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                                         header=None), name)
+            text = _text_of(raw, name, encoding)
+            sep = _sniff(text) if separator == "auto" else separator
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
+                                header=None, sep=sep, skiprows=skip)
+        frame = _headers(frame, name, header_row)
     except FileProblem:
         raise
     except Exception as exc:  # pandas/openpyxl raise many types for malformed files
         raise FileProblem(name, "ix.unparsable",
                           error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
-    frame = frame.fillna("")
+    return frame.fillna(""), name
+
+
+def read_table(source: str | Path | bytes, name: str | None = None,
+               columns: dict[str, tuple[str, str, bool]] = CASE_COLUMNS) -> Table:
+    """Read CSV (UTF-8, UTF-8 with BOM, GBK) or XLSX into a Table with canonical column names."""
+    frame, name = read_frame(source, name)
     return _canonicalise(frame, name, columns)
 
 
@@ -340,17 +408,19 @@ def parse_rows(table: Table, columns: dict[str, tuple[str, str, bool]], zone: Zo
     problems: list[Problem] = []
     bad: set[int] = set()
     typed: dict[str, list[Any]] = {}
+    line = table.line
+    bad_rows: set[int] = set()
     for column in frame.columns:
         kind, required = columns[column][1], columns[column][2]
-        header = table.original_headers[column]
         values = frame[column].tolist()
         parse = parsers[kind]
         out: list[Any] = [None] * n
         for i, text in enumerate(values):
             if text == "":
                 if required:
-                    problems.append(Problem(table.name, i + 2, header, Said("ix.required"), keys[i]))
-                    bad.add(i + 2)
+                    problems.append(Problem(table.name, line(i), table.header(column, i), Said("ix.required"),
+                                            keys[i]))
+                    bad_rows.add(i)
                 continue
             if kind == "text":
                 out[i] = text
@@ -358,12 +428,13 @@ def parse_rows(table: Table, columns: dict[str, tuple[str, str, bool]], zone: Zo
             try:
                 out[i] = parse(text)
             except RowError as exc:
-                problems.append(Problem(table.name, i + 2, header, exc.said, keys[i]))
-                bad.add(i + 2)
+                problems.append(Problem(table.name, line(i), table.header(column, i), exc.said, keys[i]))
+                bad_rows.add(i)
         typed[column] = out
     names = list(typed)
-    rows = [dict(zip(names, values), _line=i + 2)
-            for i, values in enumerate(zip(*typed.values())) if i + 2 not in bad]
+    rows = [dict(zip(names, values), _line=line(i), _i=i)
+            for i, values in enumerate(zip(*typed.values())) if i not in bad_rows]
+    bad = {line(i) for i in bad_rows}
     problems.sort(key=lambda p: p.line)
     return ParsedRows(rows, problems, bad)
 
@@ -410,13 +481,15 @@ def check_contacts(table: Table, parsed: ParsedRows, received: dict[str, datetim
         case_no = row["case_no"]
         problem: Problem | None = None
         if case_no in rejected_cases:
+            if table.derived:  # the case's own row is rejected already, its contact cells with it
+                continue
             problem = Problem(table.name, line, header["case_no"],
                               Said("ix.case_rejected", case_no=case_no), case_no)
         elif case_no not in received:
             problem = Problem(table.name, line, header["case_no"],
                               Said("ix.unknown_case", case_no=case_no), case_no)
         elif row["contact_at"] < received[case_no]:
-            problem = Problem(table.name, line, header["contact_at"],
+            problem = Problem(table.name, line, table.header("contact_at", row["_i"]),
                               Said("ix.contact_before_receipt"), case_no)
         if problem:
             parsed.problems.append(problem)
@@ -442,8 +515,177 @@ def rejects_csv(table: Table, problems: list[Problem], lang: str = "en") -> byte
         if p.file == table.name and p.line >= 2:
             reasons.setdefault(p.line, []).append(f"{p.column}: {p.text(lang)}" if p.column else p.text(lang))
     lines = sorted(reasons)
-    frame = table.frame.iloc[[ln - 2 for ln in lines]].copy()
-    frame = frame.rename(columns={c: table.original_headers[c] for c in frame.columns})
+    if table.source is not None:  # read through a profile: give the rows back as the file had them
+        frame = table.source.iloc[[ln - table.first_line for ln in lines]].copy()
+    else:
+        frame = table.frame.iloc[[ln - table.first_line for ln in lines]].copy()
+        frame = frame.rename(columns={c: table.original_headers[c] for c in frame.columns})
     frame.insert(0, "行号" if lang == "zh" else "line", lines)
     frame["原因" if lang == "zh" else "reason"] = [("；" if lang == "zh" else "; ").join(reasons[ln]) for ln in lines]
     return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+# ---- exports of other work-order systems, read through an import profile (#21) ----------------------
+
+def _field_header(src: Source, lang_neutral_constant: str = "=") -> str:
+    if src.constant is not None:
+        return f"{lang_neutral_constant}{src.constant}"
+    return "+".join(src.columns)
+
+
+def _joined(frame: pd.DataFrame, src: Source, n: int) -> list[str]:
+    if src.constant is not None:
+        return [src.constant] * n
+    parts = [frame[c].astype(str).str.strip().tolist() for c in src.columns]
+    if len(parts) == 1:
+        return parts[0]
+    return [src.joiner.join(v for v in values if v) for values in zip(*parts)]
+
+
+def _mapped(values: list[str], table: dict[str, str]) -> list[str]:
+    """The file's spellings turned into the product's values; a spelling the map lacks stays as it is,
+    for the field's own reader to accept (English or Chinese name) or to refuse by name."""
+    if not table:
+        return values
+    loose = {k.strip().lower(): v for k, v in table.items()}
+    return [table.get(v, loose.get(v.strip().lower(), v)) if v else v for v in values]
+
+
+def _timed(values: list[str], profile: Profile) -> list[str]:
+    if not profile.time_formats and not profile.excel_serial:
+        return values
+    out = []
+    for v in values:
+        moment = read_time(v, profile.time_formats, profile.excel_serial) if v else None
+        out.append(moment.isoformat(sep=" ") if moment is not None else v)
+    return out
+
+
+def _check_source_columns(frame: pd.DataFrame, name: str, wanted: list[str], profile: Profile) -> None:
+    present = {str(c) for c in frame.columns}
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise FileProblem(name, "ix.profile_columns", profile=profile.name, columns="、".join(missing))
+
+
+def profiled_table(frame: pd.DataFrame, name: str, profile: Profile, kind: str) -> Table:
+    """A file already read under its own headers, mapped by the profile onto the interchange fields."""
+    layout = profile.layout(kind)
+    columns = CASE_COLUMNS if kind == "cases" else CONTACT_COLUMNS
+    wanted = layout.used_columns()
+    if kind == "cases" and profile.contacts_mode == "columns":
+        for c in profile.contact_columns:
+            wanted += [x for x in (c.at, c.note) if x and x not in wanted]
+    _check_source_columns(frame, name, wanted, profile)
+    n = len(frame)
+    data: dict[str, list[str]] = {}
+    headers: dict[str, str] = {}
+    for field_name, src in layout.fields.items():
+        values = _joined(frame, src, n)
+        kind_of_field = columns[field_name][1]
+        if field_name in layout.values:
+            values = _mapped(values, layout.values[field_name])
+        if kind_of_field == "time":
+            values = _timed(values, profile)
+        data[field_name] = values
+        headers[field_name] = _field_header(src)
+    canonical = pd.DataFrame(data, index=range(n), columns=list(layout.fields), dtype=object)
+    warnings: list[str] = []
+    unused = [str(c) for c in frame.columns if str(c) not in wanted and str(c).strip()]
+    if unused:
+        warnings.append(Said("ix.unused_columns", name=name, columns=", ".join(unused)))
+    source = frame.copy()
+    source.columns = [str(c) for c in frame.columns]
+    return Table(name=name, frame=canonical, original_headers=headers, warnings=warnings,
+                 first_line=layout.header_row + 1, source=source)
+
+
+def read_profiled(source: str | Path | bytes, name: str | None, profile: Profile, kind: str) -> Table:
+    layout = profile.layout(kind)
+    frame, name = read_frame(source, name, separator=layout.separator, encoding=layout.encoding,
+                             header_row=layout.header_row, sheet=layout.sheet)
+    return profiled_table(frame, name, profile, kind)
+
+
+def contacts_in_columns(cases: Table, profile: Profile) -> Table:
+    """The contacts a case file records in its own time columns, one per filled cell, each named by the
+    case file's line and that column."""
+    source = cases.source
+    assert source is not None
+    keys = cases.frame["case_no"].tolist()
+    rows: dict[str, list[str]] = {"case_no": [], "contact_at": [], "kind": [], "channel": [], "note": []}
+    lines: list[int] = []
+    at_headers: list[str] = []
+    note_headers: list[str] = []
+    for spec in profile.contact_columns:
+        at = _timed(source[spec.at].astype(str).str.strip().tolist(), profile)
+        notes = source[spec.note].astype(str).str.strip().tolist() if spec.note else [""] * len(at)
+        for i, when in enumerate(at):
+            if not when or not keys[i]:  # no case number: the case's row is refused for it already
+                continue
+            rows["case_no"].append(keys[i])
+            rows["contact_at"].append(when)
+            rows["kind"].append(spec.kind)
+            rows["channel"].append(spec.channel or "")
+            rows["note"].append(notes[i])
+            lines.append(i + cases.first_line)
+            at_headers.append(spec.at)
+            note_headers.append(spec.note or "")
+    order = sorted(range(len(lines)), key=lines.__getitem__)
+    frame = pd.DataFrame({k: [v[j] for j in order] for k, v in rows.items()}, dtype=object)
+    if frame.empty:
+        frame = pd.DataFrame(columns=list(rows), dtype=object)
+    headers = {"case_no": cases.original_headers["case_no"], "contact_at": "", "kind": "", "channel": "",
+               "note": ""}
+    return Table(name=cases.name, frame=frame, original_headers=headers, first_line=cases.first_line,
+                 source=source, lines=[lines[j] for j in order],
+                 row_headers={"contact_at": [at_headers[j] for j in order],
+                              "note": [note_headers[j] for j in order]},
+                 derived=True)
+
+
+def _header_line(rows: list[list[str]]) -> int:
+    """The 1-based line of the column names: the first of the opening rows that is as wide as the table
+    (title lines above it fill one or two cells) and is words rather than numbers or times."""
+    filled = [sum(1 for c in r if str(c).strip()) for r in rows]
+    widest = max(filled, default=0)
+    for i, (r, n) in enumerate(zip(rows, filled), start=1):
+        if widest and n >= max(2, widest // 2):
+            cells = [str(c).strip() for c in r if str(c).strip()]
+            wordy = sum(1 for c in cells if not re.fullmatch(r"[\d\s.:/\-+年月日时分秒]+", c))
+            if wordy >= 0.8 * len(cells) and len(set(cells)) == len(cells):
+                return i
+    return 1
+
+
+def sniff_layout(source: str | Path | bytes, name: str | None = None) -> tuple[str, str, int, str | None]:
+    """The shape of an unknown export: (separator, encoding, header row, sheet) for the mapping assistant."""
+    import csv as _csv
+
+    raw, name = _load(source, name)
+    if raw.startswith(XLSX_MAGIC):
+        _check_workbook(raw, name)
+        try:
+            sheets = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="openpyxl", header=None,
+                                   sheet_name=None, nrows=30)
+        except Exception as exc:
+            raise FileProblem(name, "ix.unparsable", error=f"{type(exc).__name__}") from exc
+        if not sheets:
+            raise FileProblem(name, "ix.no_header")
+        sheet = max(sheets, key=lambda s: (sheets[s].astype(bool).to_numpy().sum(), -list(sheets).index(s)))
+        rows = sheets[sheet].fillna("").astype(str).values.tolist()
+        first = list(sheets)[0]
+        return ",", "auto", _header_line(rows), None if sheet == first else str(sheet)
+    encoding = "auto"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        try:
+            raw.decode("utf-8-sig")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "gbk"
+    text = _text_of(raw, name, encoding)
+    sep = _sniff(text)
+    rows = list(_csv.reader(io.StringIO("\n".join(text.splitlines()[:30])), delimiter=sep))
+    return sep, encoding, _header_line(rows), None

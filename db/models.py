@@ -651,3 +651,31 @@ class CoachingAction(Base):
     text: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class ImportProfile(Base):
+    """A named import profile (#21): how one work-order system's export maps onto the interchange fields.
+    `body` is the profile document as JSON (domain.importprofile.to_dict); every save is kept as a version."""
+
+    __tablename__ = "import_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ImportProfileVersion(Base):
+    """One saved state of a profile, with who saved it, when and why (kept when the profile is deleted,
+    so an import's audit entry can still be read against the mapping it used)."""
+
+    __tablename__ = "import_profile_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_name: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("profile_name", "version"),)

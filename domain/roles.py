@@ -19,6 +19,7 @@ PAGES = {
     "disputes": {"inspector", "admin", "team_lead", "manager"},
     "rules": {"team_lead", "inspector", "manager", "admin"},
     "import": {"team_lead", "admin"},
+    "profiles": {"team_lead", "admin"},
     "audit": {"admin"},
     "sampling": {"inspector", "admin"},
     "assess": {"inspector", "admin"},
@@ -35,6 +36,8 @@ PAGES = {
 # write or sensitive action -> roles allowed
 ACTIONS = {
     "import": {"team_lead", "admin"},
+    "edit_import_profile": {"team_lead", "admin"},  # the people who run imports map their exports
+    "delete_import_profile": {"admin"},
     "save_thresholds": {"admin"},
     "unmask": {"team_lead", "admin"},
     "edit_case": {"team_lead", "admin"},

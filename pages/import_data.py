@@ -7,11 +7,12 @@ import streamlit as st
 
 from db import interchange as ix
 from db.importer import import_files
+from db.profiles import list_profiles
 from services.views import dry_changes_table, dry_flags_table, problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
 from domain.i18n import told
-from ui.common import db_errors, lang, md, tr
+from ui.common import db, db_errors, lang, md, tr
 
 guard("import")
 
@@ -19,28 +20,44 @@ L = lang()
 st.title(tr("page.import"))
 st.caption(tr("import.intro"))
 
+with db() as session:
+    profiles = {p.profile.name: p.profile for p in list_profiles(session)}
+chosen = st.selectbox(tr("import.profile"), ["", *profiles], key="import_profile",
+                      format_func=lambda n: n or tr("import.own_format"))
+profile = profiles.get(chosen)
+
 cases_file = st.file_uploader(tr("import.cases"), type=["csv", "xlsx"], key="import_cases")
 contacts_file = st.file_uploader(tr("import.contacts"), type=["csv", "xlsx"], key="import_contacts")
 st.caption(tr("upload.limit", mb=ix.MAX_UPLOAD_BYTES // (1024 * 1024), types="CSV / XLSX"))
 partial = st.checkbox(tr("import.partial"), key="import_partial")
 
-def preview(upload, columns) -> tuple[object, str | None]:
-    """Parse an upload once (kept per file content in the session), not again on every rerun."""
-    key = "import_preview_" + hashlib.sha256(upload.getvalue()).hexdigest()
+def preview(upload, columns, kind: str) -> tuple[object, str | None, bool]:
+    """Parse an upload once (kept per file content and profile in the session), not again on every rerun;
+    the flag says the file is not in the product's format at all (no required column found)."""
+    key = "import_preview_" + hashlib.sha256(upload.getvalue() + repr(profile).encode()).hexdigest()
     if key not in st.session_state:
         try:
-            st.session_state[key] = (ix.read_table(upload.getvalue(), upload.name, columns).frame.head(20), None)
+            if profile is None:
+                table = ix.read_table(upload.getvalue(), upload.name, columns)
+            elif kind == "contacts" and profile.contacts_mode != "file":
+                raise ix.FileProblem(upload.name, "ix.profile_no_contacts_file", profile=profile.name)
+            else:
+                table = ix.read_profiled(upload.getvalue(), upload.name, profile, kind)
+            st.session_state[key] = (table.frame.head(20), None, False)
         except ix.FileProblem as exc:
-            st.session_state[key] = (None, exc.text(L))
+            st.session_state[key] = (None, exc.text(L), profile is None and exc.said.key == "ix.missing_columns")
     return st.session_state[key]
 
 
-for upload, columns in ((cases_file, CASE_COLUMNS), (contacts_file, CONTACT_COLUMNS)):
+for upload, columns, kind in ((cases_file, CASE_COLUMNS, "cases"), (contacts_file, CONTACT_COLUMNS, "contacts")):
     if upload is None:
         continue
-    head, problem = preview(upload, columns)
+    head, problem, foreign = preview(upload, columns, kind)
     if problem:
         st.error(md(problem))
+        if foreign:
+            st.info(tr("import.foreign_hint"))
+            st.page_link("pages/import_profiles.py", label=tr("page.profiles"), icon=":material/schema:")
         continue
     with st.expander(f"{tr('import.preview')} · {md(upload.name)}", expanded=False):
         st.dataframe(head, hide_index=True, width="stretch")
@@ -58,7 +75,7 @@ if b2.button(tr("import.dry_run"), key="import_dry_run", help=tr("import.dry_run
                            contacts_file.getvalue() if contacts_file else None, partial=partial,
                            cases_name=cases_file.name if cases_file else None,
                            contacts_name=contacts_file.name if contacts_file else None, actor=actor(), lang=L,
-                           dry_run=True)
+                           dry_run=True, profile=profile)
     st.info(tr("import.dry_summary", added=dry.cases_added, changed=dry.cases_updated, same=dry.cases_unchanged,
                contacts=dry.contacts_added, problems=len(dry.problems), appear=len(dry.flags_appear),
                clear=len(dry.flags_clear)))
@@ -91,6 +108,7 @@ if b1.button(tr("import.run"), type="primary", key="import_run"):
             progress=lambda stage, frac: bar.progress(frac, text=tr("import.stage", stage=tr(f"import.stage.{stage}"))),
             actor=actor(),
             lang=L,
+            profile=profile,
         )
     if report.written:
         st.success(tr("import.done", added=report.cases_added, updated=report.cases_updated,

@@ -16,6 +16,7 @@ from db.audit import ChainReport, verify_chain
 from db.backup import BackupProblem
 from db.backup import backup as _backup
 from db.backup import restore as _restore
+from db import profiles
 from db.importer import ImportReport, import_files
 from db.locks import Busy, exclusive
 from db.migrate import upgrade
@@ -24,6 +25,7 @@ from db.obligations import load_cases, reevaluate_all, thresholds
 from db.seed import seed as _seed
 from db.session import DatabaseUnavailable, session_scope, settle_after_bulk
 from db.users import create_user as _create_user
+from domain.importprofile import Profile, ProfileError, from_yaml, to_yaml
 from rules.evaluate import evaluate, flags
 from services.flags import finding_flag
 
@@ -48,22 +50,75 @@ def seed_cases(url: str | None, cases: int, seed: int, now: datetime | None, pro
 
 
 def import_exports(url: str | None, cases_file: str, contacts_file: str | None, partial: bool,
-                   progress: Callable[[str, float], None] | None = None, dry_run: bool = False) -> ImportReport:
+                   progress: Callable[[str, float], None] | None = None, dry_run: bool = False,
+                   profile: str | None = None) -> ImportReport:
     upgrade(url)
-    return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress, dry_run=dry_run)
+    chosen = load_profile(url, profile) if profile else None
+    return import_files(cases_file, contacts_file, partial=partial, url=url, progress=progress, dry_run=dry_run,
+                        profile=chosen)
 
 
 def watch_folder(url: str | None, folder: str, partial: bool, log: Callable[[str], None] = lambda line: None,
-                 settle: float = 5.0):
+                 settle: float = 5.0, profile: str | None = None):
     """One pass of the watched folder (services/watch.py)."""
-    from pathlib import Path
-
     from services.watch import watch_once
 
     if not Path(folder).is_dir():
         raise CommandRefused(f"{folder}: no such folder")
     upgrade(url)
-    return watch_once(Path(folder), url, partial, log, settle)
+    chosen = load_profile(url, profile) if profile else None
+    return watch_once(Path(folder), url, partial, log, settle, profile=chosen)
+
+
+# ---- import profiles -------------------------------------------------------------------------------
+# The command line is run by whoever holds the server's shell: it acts as an administrator, as `cli`.
+
+def load_profile(url: str | None, name: str) -> Profile:
+    with session_scope(url) as session:
+        try:
+            return profiles.get_profile(session, name).profile
+        except profiles.ProfileRefused as exc:
+            raise CommandRefused(str(exc)) from None
+
+
+def list_profiles(url: str | None) -> list[profiles.StoredProfile]:
+    upgrade(url)
+    with session_scope(url) as session:
+        return profiles.list_profiles(session)
+
+
+def profile_yaml(url: str | None, name: str) -> str:
+    upgrade(url)
+    with session_scope(url) as session:
+        try:
+            stored = profiles.get_profile(session, name)
+        except profiles.ProfileRefused as exc:
+            raise CommandRefused(str(exc)) from None
+    return to_yaml(stored.profile, stored.version)
+
+
+def import_profile(url: str | None, path: str, note: str = "") -> tuple[str, int]:
+    """Save a YAML profile document: a new profile, or a new version of the one with its name."""
+    upgrade(url)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CommandRefused(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise CommandRefused(f"{path}: not UTF-8 text") from None
+    try:
+        profile = from_yaml(text)
+    except ProfileError as exc:
+        raise CommandRefused(f"{path}: {exc}") from None
+    with session_scope(url) as session:
+        current = next((p.version for p in profiles.list_profiles(session) if p.profile.name == profile.name), None)
+        try:
+            version = profiles.save_profile(session, profile, actor="cli", role="admin",
+                                            note=note or f"imported from {Path(path).name}",
+                                            expected_version=current)
+        except profiles.ProfileRefused as exc:
+            raise CommandRefused(f"{path}: {exc}") from None
+    return profile.name, version
 
 
 def dry_run_lines(report: ImportReport, limit: int = 50) -> list[str]:

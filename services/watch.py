@@ -6,7 +6,7 @@ a run claims a file by renaming it into DIR/processing/ — a rename is atomic o
 exactly one run gets each file and the other finds it gone and moves on. A run that dies leaves its file
 in processing/ (named with its process id), where an operator sees it; nothing is imported twice.
 Files whose name contains "contacts" or 联系 are contact exports and are imported after the case files
-of the same pass. A file changed in the last `settle` seconds may still be being copied in: it waits for
+of the same pass. With a profile (`--profile P`) every file is read through it. A file changed in the last `settle` seconds may still be being copied in: it waits for
 the next pass.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from db.importer import ImportReport, import_files
+from domain.importprofile import Profile
 
 EXPORTS = (".csv", ".xlsx", ".xlsm")
 
@@ -50,7 +51,8 @@ def _report_text(name: str, report: ImportReport) -> str:
 
 
 def watch_once(folder: Path, url: str | None, partial: bool = False,
-               log: Callable[[str], None] = lambda line: None, settle: float = 5.0) -> WatchResult:
+               log: Callable[[str], None] = lambda line: None, settle: float = 5.0,
+               profile: Profile | None = None) -> WatchResult:
     """One pass over the folder: every settled export present now, case files first, each imported once."""
     folder = Path(folder)
     processing, done, failed = folder / "processing", folder / "done", folder / "failed"
@@ -67,9 +69,11 @@ def watch_once(folder: Path, url: str | None, partial: bool = False,
             continue
         name = path.name
         if _is_contacts(name):
-            report = import_files(None, claimed, partial=partial, url=url, contacts_name=name, reject_dir=failed)
+            report = import_files(None, claimed, partial=partial, url=url, contacts_name=name, reject_dir=failed,
+                                  profile=profile)
         else:
-            report = import_files(claimed, None, partial=partial, url=url, cases_name=name, reject_dir=failed)
+            report = import_files(claimed, None, partial=partial, url=url, cases_name=name, reject_dir=failed,
+                                  profile=profile)
         ok = report.written  # a partial import that wrote the good rows is done; its rejects go to failed/
         dest = (done if ok else failed) / name
         if dest.exists():  # the same name seen before: keep both

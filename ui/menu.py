@@ -20,6 +20,7 @@ PAGES = [
     ("nav.supervision", "detail", "pages/case_detail.py", "page.detail", ":material/description:"),
     ("nav.rules", "rules", "pages/rule_settings.py", "page.rules", ":material/rule:"),
     ("nav.data", "import", "pages/import_data.py", "page.import", ":material/upload_file:"),
+    ("nav.data", "profiles", "pages/import_profiles.py", "page.profiles", ":material/schema:"),
     ("nav.reports", "reports", "pages/reports.py", "page.reports", ":material/summarize:"),
     ("nav.reports", "alerts", "pages/alerts.py", "page.alerts", ":material/notifications_active:"),
     ("nav.reports", "notice", "pages/notice.py", "page.notice", ":material/campaign:"),
