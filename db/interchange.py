@@ -274,8 +274,11 @@ def read_frame(source: str | Path | bytes, name: str | None = None, *, separator
         else:
             text = _text_of(raw, name, encoding)
             sep = _sniff(text) if separator == "auto" else separator
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
-                                header=None, sep=sep, skiprows=skip)
+            try:
+                frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True,
+                                    header=None, sep=sep, skiprows=skip)
+            except pd.errors.EmptyDataError:  # the file ends before its header row
+                frame = pd.DataFrame()
         frame = _headers(frame, name, header_row)
     except FileProblem:
         raise
@@ -679,6 +682,8 @@ def sniff_layout(source: str | Path | bytes, name: str | None = None) -> tuple[s
     encoding = "auto"
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         encoding = "utf-16"
+    elif b"\x00" in raw[:4096]:
+        raise FileProblem(name, "ix.binary")
     else:
         try:
             raw.decode("utf-8-sig")

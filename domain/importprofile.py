@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from domain.i18n import Said
+from domain.i18n import Said, Term
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar", "auto": "auto"}
@@ -264,7 +264,8 @@ def _layout(value: Any, path: str, kind: str) -> Layout:
         fields[name] = source
     missing = [f for f, (_zh, _t, req) in columns.items() if req and f not in fields]
     if missing:
-        raise ProfileError(f"{path}.fields", "prof.required_unmapped", fields=", ".join(missing))
+        raise ProfileError(f"{path}.fields", "prof.required_unmapped",
+                           fields=Term(", ".join(missing), "、".join(f"{columns[f][0]}（{f}）" for f in missing)))
     values: dict[str, dict[str, str]] = {}
     for name, table in _mapping(body.get("values"), f"{path}.values").items():
         if name not in columns or columns[name][1] not in (*ENUMS, "bool"):

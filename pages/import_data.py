@@ -11,7 +11,7 @@ from db.profiles import list_profiles
 from services.views import dry_changes_table, dry_flags_table, problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
-from domain.i18n import told
+from domain.i18n import t, told
 from ui.common import db, db_errors, lang, md, tr
 
 guard("import")
@@ -23,7 +23,7 @@ st.caption(tr("import.intro"))
 with db() as session:
     profiles = {p.profile.name: p.profile for p in list_profiles(session)}
 chosen = st.selectbox(tr("import.profile"), ["", *profiles], key="import_profile",
-                      format_func=lambda n: n or tr("import.own_format"))
+                      format_func=lambda n: n or t("import.own_format", L))
 profile = profiles.get(chosen)
 
 cases_file = st.file_uploader(tr("import.cases"), type=["csv", "xlsx"], key="import_cases")

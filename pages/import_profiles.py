@@ -9,6 +9,7 @@ import streamlit as st
 from db.profiles import (ProfileRefused, delete_profile, list_profiles, restore_version, save_profile,
                          versions)
 from db.users import display_names
+from domain.i18n import t
 from domain.importprofile import (ENCODINGS, MAX_HEADER_ROW, SEPARATORS, TIME_PATTERNS, ProfileError, example,
                                   from_yaml, to_yaml)
 from domain.timeutil import fmt_local
@@ -50,9 +51,9 @@ def _shape_controls(found, prefix: str) -> dict:
         c1, c2, c3, c4 = st.columns(4)
         seps = [s for s in SEPARATORS if s != "auto"]
         sep = c1.selectbox(tr("prof.separator"), seps, index=seps.index(layout.separator) if layout.separator in seps
-                           else 0, format_func=lambda s: tr(f"prof.sep.{SEPARATORS[s]}"), key=f"{prefix}_sep")
+                           else 0, format_func=lambda s: t(f"prof.sep.{SEPARATORS[s]}", L), key=f"{prefix}_sep")
         enc = c2.selectbox(tr("prof.encoding"), ENCODINGS, index=ENCODINGS.index(layout.encoding),
-                           format_func=lambda e: tr("prof.enc.auto") if e == "auto" else e.upper(), key=f"{prefix}_enc")
+                           format_func=lambda e: t("prof.enc.auto", L) if e == "auto" else e.upper(), key=f"{prefix}_enc")
         head = c3.number_input(tr("prof.header_row"), 1, MAX_HEADER_ROW, int(layout.header_row), key=f"{prefix}_head")
         sheet = c4.text_input(tr("prof.sheet"), layout.sheet or "", key=f"{prefix}_sheet", help=tr("prof.sheet_help"))
     shape = {"separator": sep, "encoding": enc, "header_row": int(head), "sheet": sheet.strip() or None}
@@ -136,12 +137,12 @@ with assist_tab:
                 contacts_found and contacts_found.proposal.excel_serial), key="prof_excel",
                 help=tr("prof.excel_serial_help"))
             zone = t3.selectbox(tr("prof.zone"), ZONES, key="prof_zone",
-                                format_func=lambda z: tr(f"prof.zone.{z.replace('/', '_')}"))
+                                format_func=lambda z: t(f"prof.zone.{z.replace('/', '_')}", L))
             channel = None
             if contacts_found is None and found.proposal.contact_columns():
                 channels = ["", "phone", "sms", "face_to_face", "online", "letter"]
                 channel = st.selectbox(tr("prof.contact_channel"), channels, index=1, key="prof_channel",
-                                       format_func=lambda c: tr("prof.channel_none") if not c else
+                                       format_func=lambda c: t("prof.channel_none", L) if not c else
                                        value_labels("contact_channel", L)[c]) or None
             if found.proposal.distinct or (contacts_found and contacts_found.proposal.distinct):
                 st.markdown(f"#### {tr('prof.values')}")

@@ -10,6 +10,7 @@ editable table, value maps as tables, a preview of the first rows mapped, and a 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,7 +20,8 @@ from db import interchange as ix
 from domain.i18n import t
 from domain.importprofile import Layout, Profile
 from domain.mapping import CONTACT_KINDS, NONE, Proposal, profile_from, propose, refine
-from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, label
+from domain.privacy import mask_name, mask_phone
+from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, label
 from services.views import field_label
 
 PREVIEW_ROWS = 10
@@ -77,9 +79,26 @@ def target_labels(kind: str, lang: str = "zh") -> dict[str, str]:
     return out
 
 
+_MOBILE = re.compile(r"^(\+?86)?1[3-9]\d{9}$")
+
+
+def _masked_samples(p: Proposal, header: str) -> list[str]:
+    """Sample values as the page may show them: customers' names and numbers masked (the file is
+    uploaded for its shape; nobody needs its customers to map it)."""
+    target = p.targets.get(header, NONE)
+    out = []
+    for v in p.samples.get(header, []):
+        if target == "customer_name":
+            v = mask_name(v)
+        elif target == "customer_phone" or _MOBILE.match(v.replace(" ", "").replace("-", "")):
+            v = mask_phone(v)
+        out.append(v)
+    return out
+
+
 def mapping_frame(p: Proposal, lang: str = "zh") -> pd.DataFrame:
     labels = target_labels(p.kind, lang)
-    return pd.DataFrame([{"column": h, "samples": " | ".join(p.samples.get(h, [])),
+    return pd.DataFrame([{"column": h, "samples": " | ".join(_masked_samples(p, h)),
                           "target": labels[p.targets.get(h, NONE)], "why": p.reasons[h].text(lang)
                           if h in p.reasons else ""} for h in p.headers],
                         columns=["column", "samples", "target", "why"])
@@ -139,7 +158,7 @@ def preview(raw: bytes, name: str, profile: Profile, kind: str = "cases", lang: 
     table.source = table.source.head(rows) if table.source is not None else None
     columns = CASE_COLUMNS if kind == "cases" else CONTACT_COLUMNS
     parsed = ix.parse_rows(table, columns, profile.tz)
-    shown = table.frame.rename(columns={c: field_label(c, lang) if kind == "cases" else
+    shown = _in_words(table.frame, columns, lang).rename(columns={c: field_label(c, lang) if kind == "cases" else
                                         (columns[c][0] if lang == "zh" else c) for c in table.frame.columns})
     contacts = None
     problems = list(parsed.problems)
@@ -147,12 +166,29 @@ def preview(raw: bytes, name: str, profile: Profile, kind: str = "cases", lang: 
         derived = ix.contacts_in_columns(table, profile)
         cparsed = ix.parse_rows(derived, CONTACT_COLUMNS, profile.tz)
         problems += cparsed.problems
-        contacts = derived.frame.rename(columns={c: CONTACT_COLUMNS[c][0] if lang == "zh" else c
-                                                 for c in derived.frame.columns})
-        contacts["kind" if lang != "zh" else "联系类型"] = [label("contact_kind", k, lang)
-                                                          for k in derived.frame["kind"]]
+        contacts = _in_words(derived.frame, CONTACT_COLUMNS, lang).rename(
+            columns={c: CONTACT_COLUMNS[c][0] if lang == "zh" else c.replace("_", " ") for c in derived.frame.columns})
     problems.sort(key=lambda p: p.line)
     return shown, problems, contacts
+
+
+def _in_words(frame: pd.DataFrame, columns: dict, lang: str) -> pd.DataFrame:
+    """The preview as people read it: product values in words, personal data masked; a value the import
+    would refuse is shown as the file has it (the problems list says why)."""
+    out = frame.copy()
+    for c in out.columns:
+        kind = columns[c][1]
+        if c == "customer_name":
+            out[c] = [mask_name(v) for v in out[c]]
+        elif c == "customer_phone":
+            out[c] = [mask_phone(v) for v in out[c]]
+        elif kind in ENUMS:
+            out[c] = [label(kind, v, lang) if v in ENUMS[kind] else v for v in out[c]]
+        elif kind == "bool":
+            words = {w: t("prof.value.true", lang) for w in TRUE_WORDS} | {w: t("prof.value.false", lang)
+                                                                           for w in FALSE_WORDS}
+            out[c] = [words.get(str(v).lower(), v) for v in out[c]]
+    return out
 
 
 def profile_table(profile: Profile, lang: str = "zh", kind: str = "cases") -> pd.DataFrame:

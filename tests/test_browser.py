@@ -570,3 +570,51 @@ def test_a_blind_calibration_session_hides_answers_until_the_lead_closes_it(serv
     assert participant.locator("[data-testid=stException]").count() == 0
     participant.close()
     lead.close()
+
+
+def test_a_team_lead_maps_an_unknown_export_saves_the_profile_dry_runs_and_imports_it(server, browser, tmp_path):
+    """#21: an export of another work-order system, mapped by the assistant, then imported by the profile's name."""
+    from pathlib import Path
+
+    from db.profiles import get_profile
+
+    base, _case_no, url = server
+    export = Path(__file__).resolve().parent / "data" / "foreign" / "province" / "工单导出.csv"
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    sign_in(page, base)
+    page.get_by_role("link", name="导入方案").click()
+    wait_idle(page)
+    page.locator("[data-testid=stFileUploader]", has_text="导出样本（工单）").locator("input[type=file]") \
+        .set_input_files(str(export))
+    wait_idle(page)
+    expect(page.get_by_text("共 48 行、26 列")).to_be_visible()  # header found on line 3 below the title lines
+    expect(page.get_by_text("前几行都能读取。")).to_be_visible()
+    page.get_by_role("textbox", name="方案名称").fill("省客服系统")
+    page.get_by_role("textbox", name="方案名称").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="保存方案").click()
+    wait_idle(page)
+    expect(page.get_by_text("导入方案“省客服系统”已保存为第 1 版").first).to_be_visible()
+    with session_scope(url) as s:
+        assert get_profile(s, "省客服系统").profile.cases.header_row == 3
+    page.get_by_role("link", name="数据导入").click()
+    wait_idle(page)
+    page.locator("[data-testid=stSelectbox]", has_text="导入方案").click()
+    page.get_by_role("option", name="省客服系统").click()
+    wait_idle(page)
+    page.locator("[data-testid=stFileUploader]", has_text="工单文件").locator("input[type=file]") \
+        .set_input_files(str(export))
+    wait_idle(page)
+    page.get_by_role("button", name="预演（不写入）").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"预演结果（未写入任何数据）：新增 48 件"))).to_be_visible()
+    with session_scope(url) as s:
+        assert s.scalar(select(Case.id).where(Case.case_no == "TZ-2026-000001")) is None
+    page.get_by_role("button", name="开始导入").click()
+    wait_idle(page)
+    expect(page.get_by_text("导入完成：新增 48 件、更新 0 件工单；新增 72 条联系记录。")).to_be_visible()
+    with session_scope(url) as s:
+        assert s.scalar(select(Case.handler_id).where(Case.case_no == "TZ-2026-000001")) is not None
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(tmp_path / "profile-import.png"), full_page=True)
+    page.close()

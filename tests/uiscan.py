@@ -29,7 +29,7 @@ CHROME = {"title", "label", "placeholder", "help", "column", "metric", "tab", "e
 
 # English that belongs in the Chinese UI: file formats, standards, product and method names, units
 ALLOWED_EN = {
-    "CSV", "XLSX", "xlsx", "csv", "PDF", "pdf", "Word", "Excel", "ISO", "UTF", "GBK", "DB", "T", "Cohen",
+    "CSV", "XLSX", "YAML", "xlsx", "csv", "PDF", "pdf", "Word", "Excel", "ISO", "UTF", "GBK", "DB", "T", "Cohen",
     "Krippendorff", "WeCom", "DingTalk", "Feishu", "SMTP", "URL", "Webhook", "webhook", "HTTP", "HTTPS",
     "SLA", "ID", "IP", "QQ", "BM", "docx", "Big", "NUL", "MB", "KB", "GB", "am", "pm", "AM", "PM", "TS",
     "xls", "xlsm", "UTC", "Asia", "Shanghai", "CST", "JSON", "json", "yes", "no", "true", "false",

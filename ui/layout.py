@@ -57,11 +57,12 @@ h4 { font-size: 2.2rem !important; }
 
 
 # Streamlit's file uploader has fixed English words ("Upload", "200MB per file • CSV, XLSX") and no
-# parameter for them: the button is relabelled from the catalogue and the pages say the limit themselves
+# parameter for them: the upload button (not the chips' remove and add-more buttons, which are icons) is
+# relabelled from the catalogue and the pages say the limit themselves
 _UPLOADER_CSS = """<style>
 [data-testid="stFileUploaderDropzoneInstructions"] {{ display: none !important; }}
-[data-testid="stFileUploaderDropzone"] button {{ font-size: 0 !important; }}
-[data-testid="stFileUploaderDropzone"] button::after {{ content: "{button}"; font-size: 0.875rem; }}
+[data-testid="stFileUploaderDropzone"] > span > button [data-testid="stMarkdownContainer"] p {{ display: none !important; }}
+[data-testid="stFileUploaderDropzone"] > span > button [data-testid="stMarkdownContainer"]::after {{ content: "{button}"; }}
 </style>"""
 
 
