@@ -95,6 +95,10 @@ def test_time_patterns_excel_day_numbers_and_examples():
     assert read_time("2026年3月5日 8时07分", ("YYYY年M月D日 h时mm分",), False) == datetime(2026, 3, 5, 8, 7)
     assert read_time("20260305080709", ("YYYYMMDDhhmmss",), False) == datetime(2026, 3, 5, 8, 7, 9)
     assert read_time("2026-03-05 08:07", ("YYYY/M/D h:mm",), False) is None  # left to the ISO reader
+    assert read_time("2026/2/30 8:07", ("YYYY/M/D h:mm",), False) is None  # no such day
+    assert read_time("2026/3/5 8:7", ("YYYY/M/D h:mm",), False) is None  # minutes have two digits
+    assert read_time("2026/3/5 8:07 ", ("YYYY/M/D h:mm",), False) is None  # the whole cell must match
+    assert read_time("5/3/2026 8:07", ("M/D/YYYY h:mm", "D/M/YYYY h:mm"), False) == datetime(2026, 5, 3, 8, 7)
     # Excel: day 46086 is 2026-03-05; a fraction is the time of day, rounded to the second
     assert excel_day("46086.5") == datetime(2026, 3, 5, 12, 0)
     assert excel_day("46086.33819444") == datetime(2026, 3, 5, 8, 7)
