@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from db.audit import record
 from db.board import sql_const
@@ -46,8 +46,18 @@ def _names(case: Case) -> list[str]:
     return [case.customer_name] if case.customer_name else []
 
 
+def roster(session: Session | None) -> tuple[str, ...]:
+    """The full names of every handler, read once per session: colleagues named in a case's text are
+    masked in the library and training packs like the customer."""
+    if session is None:
+        return ()
+    if "deid_roster" not in session.info:
+        session.info["deid_roster"] = tuple(sorted(n for n in session.scalars(select(Handler.name)) if n))
+    return session.info["deid_roster"]
+
+
 def _scrub(text: str | None, case: Case) -> str:
-    out = scrub_text(text, _names(case))
+    out = scrub_text(text, _names(case), roster(object_session(case)))
     if case.customer_phone and case.customer_phone in out:  # an unusual form the patterns did not catch
         out = out.replace(case.customer_phone, "[手机号]")
     return out

@@ -168,10 +168,11 @@ def _put_back(text: str, kept: list[str]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern for every form of the given names — the full name, the surname with a title, the given
-    name of two characters or more — longest first (compiled once per roster and customer)."""
-    forms: set[str] = set()
+def _names_pattern(names: tuple[str, ...], roster: tuple[str, ...] = ()) -> re.Pattern[str] | None:
+    """One pattern for every form of the customer's names — the full name, the surname with a title, the
+    given name of two characters or more — and the full names of the roster (colleagues: their given names
+    alone would catch words such as 建国 in 建国路), longest first, compiled once per customer and roster."""
+    forms: set[str] = {re.escape(n) for n in roster if len(n) >= 2}
     for name in names:
         forms.add(re.escape(name))
         if len(name) >= 2:
@@ -192,13 +193,14 @@ def _replacer(placeholder: str):
     return replace
 
 
-def scrub(text: str | None, names: list[str] | tuple[str, ...] = ()) -> Scrubbed:
-    """The text with personal data replaced by placeholders such as `[手机号]`."""
+def scrub(text: str | None, names: list[str] | tuple[str, ...] = (), roster: tuple[str, ...] = ()) -> Scrubbed:
+    """The text with personal data replaced by placeholders such as `[手机号]`; `names` are the customer's,
+    `roster` the full names of the centre's staff."""
     if not text:
         return Scrubbed("", ())
     original = str(text)
     half = original.translate(_HALF_WIDTH)  # one character for one: positions stay the same
-    result = _scrub(half, names)
+    result = _scrub(half, names, roster)
     if half == original or result.text == half:
         return result if half == original else Scrubbed(original, result.kinds)
     # put the original (full-width) characters back wherever the scrubbed text kept the text as it was
@@ -240,7 +242,7 @@ def _address_spans(text: str) -> list[tuple[int, int]]:
     return merged
 
 
-def _scrub(text: str, names: list[str] | tuple[str, ...]) -> Scrubbed:
+def _scrub(text: str, names: list[str] | tuple[str, ...], roster: tuple[str, ...] = ()) -> Scrubbed:
     kinds: list[str] = []
     out, kept = _set_aside(text)
 
@@ -248,7 +250,7 @@ def _scrub(text: str, names: list[str] | tuple[str, ...]) -> Scrubbed:
         if kind not in kinds:
             kinds.append(kind)
 
-    pattern = _names_pattern(tuple(sorted({n.strip() for n in names if n and n.strip()})))
+    pattern = _names_pattern(tuple(sorted({n.strip() for n in names if n and n.strip()})), roster)
     if pattern is not None:
         out, n = pattern.subn(PLACEHOLDERS["name"], out)
         if n:
@@ -287,5 +289,5 @@ def _scrub(text: str, names: list[str] | tuple[str, ...]) -> Scrubbed:
     return Scrubbed(_put_back(out, kept), tuple(kinds))
 
 
-def scrub_text(text: str | None, names: list[str] | tuple[str, ...] = ()) -> str:
-    return scrub(text, names).text
+def scrub_text(text: str | None, names: list[str] | tuple[str, ...] = (), roster: tuple[str, ...] = ()) -> str:
+    return scrub(text, names, roster).text

@@ -45,3 +45,31 @@ def test_check_digits_decide_between_a_card_or_an_id_and_a_serial_number():
     assert scrub_text("转账至6222 0202 0011 2345 679") == "转账至[银行卡号]"
     assert scrub_text("编号110105194912310021已归档") == "编号110105194912310021已归档"
     assert scrub_text("证件11010519491231002X过期") == "证件[身份证号]过期"
+
+
+def test_the_roster_masks_colleagues_full_names_but_not_words_inside_their_given_names():
+    roster = ("王建国", "李娜")
+    assert scrub_text("王建国已回访，客户住建国路附近", (), roster) == "[姓名]已回访，客户住建国路附近"
+    assert scrub_text("由李娜复核", ["赵敏华"], roster) == "由[姓名]复核"
+    assert scrub_text("敏华来电", ["赵敏华"], roster) == "[姓名]来电"  # the customer's given name alone
+
+
+def test_library_entries_mask_a_colleague_named_in_the_text(sqlite_url):
+    from datetime import datetime, timezone
+
+    from db.importer import import_files
+    from db.library import library_case, mark_typical
+    from db.session import session_scope
+    from tests.helpers import case_row, write_csv
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp())
+    rows = [case_row("R1", handler="李娜", description="张伟上门未果，由李娜再次联系客户"), case_row("R2", handler="张伟")]
+    assert import_files(write_csv(folder / "c.csv", rows), url=sqlite_url).written
+    with session_scope(sqlite_url) as s:
+        mark_typical(s, "R1", 1, "两位处理人先后联系", "", ["上门"], [], None, actor="t",
+                     now=datetime.now(timezone.utc))
+    with session_scope(sqlite_url) as s:
+        story = library_case(s, "R1")
+    assert story["description"] == "[姓名]上门未果，由[姓名]再次联系客户"
