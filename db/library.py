@@ -8,6 +8,7 @@ transaction with its audit row and the case's re-evaluation (ARC-TYPICAL and ARC
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
@@ -17,12 +18,13 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from db.audit import record
 from db.board import sql_const
-from db.models import Case, Contact, Handler, Obligation, Team, TrainingSession, TypicalMark
+from db.models import Case, Contact, Handler, Obligation, Setting, Team, TrainingSession, TypicalMark
 from db.obligations import live_status, reevaluate
 from rules.applies import applicable_checks
 from domain.deid import scrub_text
 from domain.i18n import Said
-from domain.textsearch import rank, tokens
+from domain.textsearch import (TOKENIZER_VERSION, Index, build_index, near_duplicates, query_terms, rank_index,
+                               tokens)
 from domain.vocab import label
 
 EXAMPLES = ("good", "bad")
@@ -207,7 +209,42 @@ class LibraryFilters:
     example: str = "any"  # any | good | bad
 
 
-def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> list[dict[str, Any]]:
+COLLAPSE_WINDOW = 400  # ranked entries looked at for near-duplicates (the page shows 50)
+_INDEXES: dict[str, tuple[tuple, Index]] = {}  # database URL -> (state of the library, its index)
+_INDEX_LOCK = threading.Lock()
+
+
+def _library_index(session: Session) -> Index:
+    """The active entries' tokens in memory, brought up to date when the library changed: the state is the
+    number of active entries, their largest id and the sum of their ids (any mark, edit, unmark or archive
+    changes it), read with one aggregate query; then only the entries added or gone are read or dropped.
+    Searches of one database share the index under a lock (ranking takes tens of milliseconds)."""
+    active = TypicalMark.active.is_(True)
+    state = tuple(session.execute(select(func.count(), func.max(TypicalMark.id), func.sum(TypicalMark.id))
+                                  .where(active)).one()) + (TOKENIZER_VERSION,)
+    url = session.get_bind().url.render_as_string(hide_password=True)
+    with _INDEX_LOCK:
+        cached = _INDEXES.get(url)
+        if cached and cached[0] == state:
+            return cached[1]
+        if cached and cached[0][-1] == TOKENIZER_VERSION:
+            index = cached[1]
+            now_ids = set(session.scalars(select(TypicalMark.id).where(active)))
+            gone, new = set(index.lengths) - now_ids, now_ids - set(index.lengths)
+            index.remove(gone)
+            new_ids = sorted(new)
+            for n in range(0, len(new_ids), 900):
+                index.add(session.execute(select(TypicalMark.id, TypicalMark.tokens)
+                                          .where(TypicalMark.id.in_(new_ids[n:n + 900]))).all())
+        else:
+            index = build_index(session.execute(select(TypicalMark.id, TypicalMark.tokens).where(active)).all())
+        if len(_INDEXES) >= 4 and url not in _INDEXES:  # test runs open many databases: keep a few
+            _INDEXES.pop(next(iter(_INDEXES)))
+        _INDEXES[url] = (state, index)
+        return index
+
+
+def search_library(session: Session, f: LibraryFilters, limit: int = 200, collapse: bool = True) -> list[dict[str, Any]]:
     """Active library entries matching the filters; with a query, ranked by relevance (BM25 on jieba
     tokens), else newest first. No personal data is read: only the de-identified copy. Ranking reads only
     the ids, tokens and tags; the shown fields are loaded for the entries returned."""
@@ -223,20 +260,49 @@ def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> lis
     if f.example in EXAMPLES:
         conds.append(TypicalMark.example == f.example)
     query = f.query.strip()
+    terms = query_terms(query) if query else []
+    by_text = bool(terms) and all(len(t) == 1 for t in terms)  # 差: looked up in the text, not in the tokens
     cols = [TypicalMark.id, TypicalMark.tags, TypicalMark.clauses, TypicalMark.marked_at, Case.case_no]
     if query:
-        cols.append(TypicalMark.tokens)
+        ensure_index(session)
+        if by_text:
+            cols.append(TypicalMark.library_text)
+    filtered = any((f.categories, f.subcategories, f.tags, f.clauses, f.outcome in ("satisfied", "dissatisfied"),
+                    f.example in EXAMPLES))
     candidates = []
-    for r in session.execute(select(*cols).join(Case, Case.id == TypicalMark.case_id).where(*conds)):
-        if f.tags and not set(f.tags) & set(json.loads(r.tags)):
-            continue
-        if f.clauses and not set(f.clauses) & set(json.loads(r.clauses)):
-            continue
-        candidates.append(r)
-    if query:
-        scored = rank(query, [(r.id, r.tokens) for r in candidates])[:limit]
-        order = [doc_id for doc_id, _ in scored]
-        scores = dict(scored)
+    if filtered or not query or by_text:  # a ranked search of the whole library needs no candidate list
+        for r in session.execute(select(*cols).join(Case, Case.id == TypicalMark.case_id).where(*conds)):
+            if f.tags and not set(f.tags) & set(json.loads(r.tags)):
+                continue
+            if f.clauses and not set(f.clauses) & set(json.loads(r.clauses)):
+                continue
+            candidates.append(r)
+    similar: dict[int, int] = {}
+    if query and by_text:
+        counts = [(r.id, sum(r.library_text.count(t) for t in terms)) for r in candidates]
+        scored = sorted(((i, float(c)) for i, c in counts if c), key=lambda x: (-x[1], x[0]))[:limit]
+        order, scores = [doc_id for doc_id, _ in scored], dict(scored)
+    elif query:
+        index = _library_index(session)
+        with _INDEX_LOCK:  # another search may be bringing the index up to date
+            scored = rank_index(query, index, {r.id for r in candidates} if filtered else None)
+        # near-duplicates (the same template with another number or place) fold into the first one, which
+        # says how many it stands for; looked for among the first results people read
+        window = COLLAPSE_WINDOW if collapse else 0
+        head = scored[:window]
+        with _INDEX_LOCK:
+            sets = [index.sets[i] for i, _ in head]
+        twins = near_duplicates(sets)
+        order, scores = [], {}
+        for (doc_id, score), twin in zip(head, twins):
+            if twin >= 0:  # always an entry that was kept
+                similar[head[twin][0]] = similar.get(head[twin][0], 0) + 1
+            else:
+                order.append(doc_id)
+                scores[doc_id] = score
+        order += [doc_id for doc_id, _ in scored[window:]]
+        scores.update(dict(scored[window:]))
+        order = order[:limit]
     else:
         candidates.sort(key=lambda r: (r.marked_at, r.case_no), reverse=True)
         order, scores = [r.id for r in candidates[:limit]], {}
@@ -258,7 +324,26 @@ def search_library(session: Session, f: LibraryFilters, limit: int = 200) -> lis
                        "library_text": r.library_text}
         if r.id in scores:
             found[r.id]["score"] = scores[r.id]
+        found[r.id]["similar"] = similar.get(r.id, 0)
     return [found[i] for i in order if i in found]
+
+
+def ensure_index(session: Session) -> int:
+    """Re-make the stored search tokens of every entry when they were made by an older tokenizer (new
+    telecom words, stop terms, no placeholders); returns how many entries were re-indexed."""
+    key = "library_tokenizer"
+    stored = session.get(Setting, key)
+    if stored is not None and stored.value == TOKENIZER_VERSION:
+        return 0
+    marks = session.execute(select(TypicalMark.id, TypicalMark.library_text)).all()
+    if marks:
+        session.execute(update(TypicalMark), [{"id": i, "tokens": entry_tokens(text or "")} for i, text in marks])
+    if stored is None:
+        session.add(Setting(key=key, value=TOKENIZER_VERSION))
+    else:
+        stored.value = TOKENIZER_VERSION
+    session.flush()
+    return len(marks)
 
 
 def library_facets(session: Session) -> dict[str, list[str]]:

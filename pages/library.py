@@ -11,7 +11,7 @@ from db.library import CLAUSES, LibraryFilters, library_case, library_facets, pa
 from db.queries import case_obligations
 from services.library_view import RIGHT, matching_line, pack_docx, pack_pdf, pack_rows, story
 from services.board import export_name, export_stamp, export_xlsx
-from domain.textsearch import highlight_markdown, query_terms
+from domain.textsearch import highlight_markdown, highlight_terms
 from domain.timeutil import fmt_local
 from services.views import timeline_frame
 from domain.vocab import ENUMS, label
@@ -106,7 +106,7 @@ filters = LibraryFilters(query=query, categories=categories, subcategories=subs,
                          outcome=outcome, example=example)
 with db() as session:
     entries = search_library(session, filters)
-terms = query_terms(query) if query.strip() else []
+terms = highlight_terms(query) if query.strip() else []
 st.caption(tr("lib.count", n=len(entries)) + (" · " + tr("lib.ranked") if terms else ""))
 if not entries:
     st.info(tr("lib.none"))
@@ -120,6 +120,8 @@ for e in entries[:50]:
         head.markdown(f"**{md(e['case_no'])}** · {label('category', e['category'], L)} · {md(e['subcategory'] or '')}"
                       + example_badge + "".join(f" :blue-badge[{md(x)}]" for x in e["tags"]))
         head.markdown(highlight_markdown(e["summary"] or tr("lib.no_summary"), terms))
+        if e.get("similar"):
+            head.caption(tr("lib.similar", n=e["similar"]))
         if e["lesson"]:
             head.markdown(f"{tr('lib.col.lesson')}：" + highlight_markdown(e["lesson"], terms))
         if terms:
