@@ -216,17 +216,22 @@ _INDEX_LOCK = threading.Lock()
 
 def _library_index(session: Session) -> Index:
     """The active entries' tokens in memory, brought up to date when the library changed: the state is the
-    number of active entries, their largest id and the sum of their ids (any mark, edit, unmark or archive
-    changes it), read with one aggregate query; then only the entries added or gone are read or dropped.
+    number of active entries, their largest id, the sum of their ids, the latest marking time and the total
+    length of their tokens (any mark, edit, unmark, archive or re-index changes it), read with one aggregate
+    query; then only the entries added or gone are read or dropped.
     Searches of one database share the index under a lock (ranking takes tens of milliseconds)."""
     active = TypicalMark.active.is_(True)
-    state = tuple(session.execute(select(func.count(), func.max(TypicalMark.id), func.sum(TypicalMark.id))
-                                  .where(active)).one()) + (TOKENIZER_VERSION,)
+    row = session.execute(
+        select(func.count(), func.max(TypicalMark.id), func.sum(TypicalMark.id), func.max(TypicalMark.marked_at),
+               func.sum(func.length(TypicalMark.tokens))).where(active)).one()
+    state = tuple(str(v) for v in row) + (TOKENIZER_VERSION,)
+    stored_chars = int(row[4] or 0)
     url = session.get_bind().url.render_as_string(hide_password=True)
     with _INDEX_LOCK:
         cached = _INDEXES.get(url)
         if cached and cached[0] == state:
             return cached[1]
+        index = None
         if cached and cached[0][-1] == TOKENIZER_VERSION:
             index = cached[1]
             now_ids = set(session.scalars(select(TypicalMark.id).where(active)))
@@ -236,7 +241,11 @@ def _library_index(session: Session) -> Index:
             for n in range(0, len(new_ids), 900):
                 index.add(session.execute(select(TypicalMark.id, TypicalMark.tokens)
                                           .where(TypicalMark.id.in_(new_ids[n:n + 900]))).all())
-        else:
+            # the entries kept must still hold the tokens indexed: re-indexed entries, or another database
+            # behind the same URL (a restore), no longer add up to the stored length
+            if index.total_chars != stored_chars:
+                index = None
+        if index is None:
             index = build_index(session.execute(select(TypicalMark.id, TypicalMark.tokens).where(active)).all())
         if len(_INDEXES) >= 4 and url not in _INDEXES:  # test runs open many databases: keep a few
             _INDEXES.pop(next(iter(_INDEXES)))

@@ -11,7 +11,7 @@ import math
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -168,12 +168,18 @@ class Index:
     lengths: dict[int, int]
     sets: dict[int, frozenset[str]]
     avg: float
+    chars: dict[int, int] = field(default_factory=dict)  # each entry's stored token string length
+
+    @property
+    def total_chars(self) -> int:
+        return sum(self.chars.values())
 
 
     def add(self, docs: Iterable[tuple[int, str]]) -> None:
         for doc_id, toks in docs:
             words = toks.split() if toks else []
             self.lengths[doc_id] = len(words)
+            self.chars[doc_id] = len(toks or "")
             counts: dict[str, int] = {}
             for w in words:
                 counts[w] = counts.get(w, 0) + 1
@@ -191,6 +197,7 @@ class Index:
                     if not posting:
                         del self.postings[w]
             self.lengths.pop(doc_id, None)
+            self.chars.pop(doc_id, None)
         self._average()
 
     def _average(self) -> None:
