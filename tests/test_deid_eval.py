@@ -73,3 +73,15 @@ def test_library_entries_mask_a_colleague_named_in_the_text(sqlite_url):
     with session_scope(sqlite_url) as s:
         story = library_case(s, "R1")
     assert story["description"] == "[姓名]上门未果，由[姓名]再次联系客户"
+    # and so in the training pack that leaves the centre as a Word file
+    import io
+    import zipfile
+
+    from db.library import pack_cases
+    from services.library_view import pack_docx
+
+    with session_scope(sqlite_url) as s:
+        cases = pack_cases(s, ["R1"], datetime.now(timezone.utc))
+    document = zipfile.ZipFile(io.BytesIO(pack_docx("培训", cases, datetime.now(timezone.utc), "zh"))) \
+        .read("word/document.xml").decode("utf-8")
+    assert "上门未果" in document and "张伟" not in document and "13812345678" not in document
