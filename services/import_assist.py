@@ -25,6 +25,7 @@ from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, FALSE_WORDS, TRUE
 from services.views import field_label
 
 PREVIEW_ROWS = 10
+ASSIST_ROWS = 20_000
 
 
 @dataclass
@@ -55,7 +56,9 @@ def assist(raw: bytes, name: str, kind: str = "cases", lang: str = "zh", *, sepa
     except ix.FileProblem as exc:
         return Assisted(kind, Layout(), empty, 0, exc.text(lang))
     headers = [str(c) for c in frame.columns if str(c).strip()]
-    columns_of = {h: frame[h].astype(str).tolist() for h in headers}
+    # the proposal reads the first ASSIST_ROWS rows (kept in the page's session): a value that first appears
+    # further down is refused by the import naming it, and its spelling can then be added to the map
+    columns_of = {h: frame[h].head(ASSIST_ROWS).astype(str).tolist() for h in headers}
     return Assisted(kind, layout, propose(headers, columns_of, kind), len(frame), columns_of=columns_of)
 
 
