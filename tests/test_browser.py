@@ -404,8 +404,7 @@ def test_the_board_reads_whole_at_800_and_1400_px(server, browser, tmp_path, wid
     page.wait_for_function("document.querySelector('[data-testid=stSidebar]')?.getAttribute('data-collapsed') "
                            f"=== '{'true' if width < 1100 else 'false'}'", timeout=15000)
     tiles = page.locator("[data-testid=stMetric]")
-    expect(tiles.first).to_be_visible(timeout=30000)
-    assert tiles.count() == 7
+    expect(tiles).to_have_count(7, timeout=30000)  # the tiles arrive one by one while the script runs
     for i in range(7):
         box = tiles.nth(i).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (i, box)  # tiles wrap, none off-screen
@@ -453,8 +452,7 @@ def test_the_wall_display_fills_1920_by_1080_in_large_type_without_the_sidebar(s
     expect(page.get_by_role("heading", name="实时督办看板")).to_be_visible()
     expect(page.locator("[data-testid=stSidebar]")).to_be_hidden()
     tiles = page.locator("[data-testid=stMetric]")
-    expect(tiles.first).to_be_visible(timeout=30000)
-    assert tiles.count() == 6
+    expect(tiles).to_have_count(6, timeout=30000)
     for i in range(6):
         box = tiles.nth(i).bounding_box()
         assert box["y"] + box["height"] <= 1080 and box["x"] + box["width"] <= 1920  # all on the first screen
