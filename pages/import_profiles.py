@@ -33,6 +33,10 @@ may_edit = allowed("edit_import_profile")
 assist_tab, list_tab, yaml_tab = st.tabs([tr("prof.tab.assist"), tr("prof.tab.list"), tr("prof.tab.yaml")])
 
 
+def _digest(upload) -> str:
+    return hashlib.sha256(upload.getvalue()).hexdigest()[:16]
+
+
 def _found(upload, kind: str, shape: dict):
     """The assistant's reading of an upload, kept per file content and shape settings."""
     raw = upload.getvalue()
@@ -104,26 +108,39 @@ with assist_tab:
     if sample is None:
         st.info(tr("prof.upload_first"))
     else:
-        shape = st.session_state.get("prof_shape_cases", {})
-        found, _ = _found(sample, "cases", shape)
+        # every widget is keyed by the file (its shape settings) and by the file and shape (its editors):
+        # another file, or another header row, starts from its own proposal, not from the last one's edits
+        digest = _digest(sample)
+        shape = st.session_state.get(f"prof_shape_{digest}", {})
+        found, fkey = _found(sample, "cases", shape)
+        edits = fkey[-16:]
         if found.problem:
             st.error(md(found.problem))
         else:
-            st.session_state["prof_shape_cases"] = _shape_controls(found, "prof_cases")
+            chosen = _shape_controls(found, f"prof_cases_{digest}")
+            if chosen and chosen != shape:  # read the file again with the corrected shape
+                st.session_state[f"prof_shape_{digest}"] = chosen
+                st.rerun()
             st.markdown(f"#### {tr('prof.mapping')}")
             st.caption(tr("prof.mapping_help", rows=found.rows, columns=len(found.proposal.headers)))
-            _mapping_editor(found, "prof_cases")
+            _mapping_editor(found, f"prof_cases_{edits}")
             contacts_found = None
+            cedits = ""
             if contacts_sample is not None:
-                cshape = st.session_state.get("prof_shape_contacts", {})
-                contacts_found, _ = _found(contacts_sample, "contacts", cshape)
+                cdigest = _digest(contacts_sample)
+                cshape = st.session_state.get(f"prof_shape_{cdigest}", {})
+                contacts_found, ckey = _found(contacts_sample, "contacts", cshape)
+                cedits = ckey[-16:]
                 if contacts_found.problem:
                     st.error(md(contacts_found.problem))
                     contacts_found = None
                 else:
                     st.markdown(f"#### {tr('prof.mapping_contacts')}")
-                    st.session_state["prof_shape_contacts"] = _shape_controls(contacts_found, "prof_contacts")
-                    _mapping_editor(contacts_found, "prof_contacts")
+                    cchosen = _shape_controls(contacts_found, f"prof_contacts_{cdigest}")
+                    if cchosen and cchosen != cshape:
+                        st.session_state[f"prof_shape_{cdigest}"] = cchosen
+                        st.rerun()
+                    _mapping_editor(contacts_found, f"prof_contacts_{cedits}")
             st.markdown(f"#### {tr('prof.times')}")
             detected = list(found.proposal.time_formats) + [
                 f for f in (contacts_found.proposal.time_formats if contacts_found else []) if f not in
@@ -146,9 +163,9 @@ with assist_tab:
                                        value_labels("contact_channel", L)[c]) or None
             if found.proposal.distinct or (contacts_found and contacts_found.proposal.distinct):
                 st.markdown(f"#### {tr('prof.values')}")
-                _value_editors(found, "prof_cases")
+                _value_editors(found, f"prof_cases_{edits}")
                 if contacts_found:
-                    _value_editors(contacts_found, "prof_contacts")
+                    _value_editors(contacts_found, f"prof_contacts_{cedits}")
             st.markdown(f"#### {tr('prof.preview')}")
             missing = found.proposal.missing() + (contacts_found.proposal.missing() if contacts_found else [])
             draft = None

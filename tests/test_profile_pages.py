@@ -123,3 +123,26 @@ def test_a_team_lead_may_not_delete_and_a_yaml_upload_saves_a_new_version(empty)
     assert [e.value.replace("\\", "") for e in at.error] == [
         "bad.yaml: cases.fields: 必填字段没有来源：受理时间（received_at）、受理渠道（channel）、投诉类别（category）、"
         "处理人（handler）、受理结果（acceptance）"]
+
+
+def test_another_file_or_another_header_row_starts_from_its_own_proposal(empty):
+    import hashlib
+
+    at = open_page("pages/import_profiles.py", "team_lead")
+    at.file_uploader(key="prof_sample").set_value(("工单导出.csv", PROVINCE, "text/csv"))
+    at.run()
+
+    def mapped_columns():
+        frame = next(d.value for d in at.dataframe if "column" in d.value.columns)
+        return list(frame["column"])
+
+    assert mapped_columns()[:2] == ["工单编号", "工单状态"]
+    digest = hashlib.sha256(PROVINCE).hexdigest()[:16]
+    at.number_input(key=f"prof_cases_{digest}_head").set_value(1).run()  # the title line as header: wrong
+    assert not at.exception, at.exception
+    assert mapped_columns()[0] == "泰州移动投诉工单导出"
+    assert any("必填字段还没有对应的列" in e.value for e in at.error)
+    unicode = (FOREIGN / "unicode" / "投诉清单.csv").read_bytes()
+    at.file_uploader(key="prof_sample").set_value(("投诉清单.csv", unicode, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert mapped_columns()[:3] == ["地区", "流水号", "受理日期"]  # its own shape and proposal
