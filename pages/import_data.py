@@ -8,6 +8,7 @@ import streamlit as st
 from db import interchange as ix
 from db.importer import import_files
 from db.profiles import list_profiles
+from services.import_assist import masked_head
 from services.views import dry_changes_table, dry_flags_table, problems_table
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
 from ui.auth import actor, allowed, guard
@@ -43,7 +44,7 @@ def preview(upload, columns, kind: str) -> tuple[object, str | None, bool]:
                 raise ix.FileProblem(upload.name, "ix.profile_no_contacts_file", profile=profile.name)
             else:
                 table = ix.read_profiled(upload.getvalue(), upload.name, profile, kind)
-            st.session_state[key] = (table.frame.head(20), None, False)
+            st.session_state[key] = (masked_head(table.frame), None, False)
         except ix.FileProblem as exc:
             st.session_state[key] = (None, exc.text(L), profile is None and exc.said.key == "ix.missing_columns")
     return st.session_state[key]

@@ -175,6 +175,17 @@ def preview(raw: bytes, name: str, profile: Profile, kind: str = "cases", lang: 
     return shown, problems, contacts
 
 
+def masked_head(frame: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
+    """The first rows of a file read for the import page's preview, customers' names and numbers masked:
+    the preview is there to check the file's shape, not to read its customers."""
+    out = frame.head(rows).copy()
+    if "customer_name" in out.columns:
+        out["customer_name"] = [mask_name(v) for v in out["customer_name"]]
+    if "customer_phone" in out.columns:
+        out["customer_phone"] = [mask_phone(v) for v in out["customer_phone"]]
+    return out
+
+
 def _in_words(frame: pd.DataFrame, columns: dict, lang: str) -> pd.DataFrame:
     """The preview as people read it: product values in words, personal data masked; a value the import
     would refuse is shown as the file has it (the problems list says why)."""

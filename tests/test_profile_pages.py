@@ -146,3 +146,13 @@ def test_another_file_or_another_header_row_starts_from_its_own_proposal(empty):
     at.file_uploader(key="prof_sample").set_value(("投诉清单.csv", unicode, "text/csv")).run()
     assert not at.exception, at.exception
     assert mapped_columns()[:3] == ["地区", "流水号", "受理日期"]  # its own shape and proposal
+
+
+def test_the_import_preview_masks_customers_names_and_numbers(empty):
+    raw = (FOREIGN / "own" / "cases.csv").read_bytes()
+    imp = open_page("pages/import_data.py", "team_lead")
+    imp.file_uploader(key="import_cases").set_value(("cases.csv", raw, "text/csv")).run()
+    assert not imp.exception, imp.exception
+    head = next(d.value for d in imp.dataframe if "customer_phone" in d.value.columns)
+    assert head["customer_phone"].iloc[0] == "139****3590" and head["customer_name"].iloc[0] == "周*"
+    assert len(head) == 20 and head["case_no"].iloc[0] == "TZ-2026-000001"
