@@ -125,40 +125,35 @@ _GROUPS = {"YYYY": r"(?P<Y>\d{4})", "MM": r"(?P<m>\d{2})", "DD": r"(?P<d>\d{2})"
            "h": r"(?P<H>\d{1,2})"}
 
 
-@lru_cache(maxsize=64)
-def compiled(pattern: str) -> re.Pattern:
-    """`YYYY/M/D h:mm` as a regular expression with a group per part (the longest token first, anything
-    else literal). Reading a time is then one match and one datetime(): several times faster than
-    `strptime`, which parses its format and consults the locale on every call (measured in
-    benchmarks/bench_profile_read.py)."""
+def _parts(pattern: str) -> list[tuple[str | None, str]]:
+    """A pattern cut into (token, text): a token such as `YYYY` (the longest first) or None for a literal."""
     out, i = [], 0
     while i < len(pattern):
         for token, _code in _TOKENS:
             if pattern.startswith(token, i):
-                out.append(_GROUPS[token])
+                out.append((token, token))
                 i += len(token)
                 break
         else:
-            out.append(re.escape(pattern[i]))
+            out.append((None, pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    return out
+
+
+@lru_cache(maxsize=64)
+def compiled(pattern: str) -> re.Pattern:
+    """`YYYY/M/D h:mm` as a regular expression with a group per part, anything else literal. Reading a time
+    is then one match and one datetime(): several times faster than `strptime`, which parses its format
+    and consults the locale on every call (measured in benchmarks/bench_profile_read.py)."""
+    return re.compile("".join(_GROUPS[t] if t else re.escape(text) for t, text in _parts(pattern)))
+
+
+_EXAMPLE = {"YYYY": "2026", "MM": "03", "DD": "05", "hh": "08", "mm": "07", "ss": "09", "M": "3", "D": "5", "h": "8"}
 
 
 def example(pattern: str) -> str:
     """How a pattern writes 2026-03-05 08:07:09 (what the page shows: people read examples, not codes)."""
-    moment = {"YYYY": "2026", "MM": "03", "DD": "05", "hh": "08", "mm": "07", "ss": "09", "M": "3", "D": "5",
-              "h": "8"}
-    out, i = [], 0
-    while i < len(pattern):
-        for token, _code in _TOKENS:
-            if pattern.startswith(token, i):
-                out.append(moment[token])
-                i += len(token)
-                break
-        else:
-            out.append(pattern[i])
-            i += 1
-    return "".join(out)
+    return "".join(_EXAMPLE[t] if t else text for t, text in _parts(pattern))
 
 
 def excel_day(text: str) -> datetime | None:
