@@ -34,4 +34,12 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1" >/dev/null 2>&1; 
 fi
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 'postgresql ready: ' || version()" | head -n 1
 
-python3 -m pytest "$@"
+# Without arguments: everything but the browser journeys on two workers (pytest-xdist; each worker has
+# its own PostgreSQL database and SQLite files), then the Chromium journeys one at a time, each starting
+# its own server. With arguments, one plain pytest run with them (e.g. `-m "not browser"`, a file).
+if [ $# -eq 0 ]; then
+  python3 -m pytest -n "${COMPLAINTS_TEST_WORKERS:-2}" -m "not browser"
+  python3 -m pytest -m browser
+else
+  python3 -m pytest "$@"
+fi

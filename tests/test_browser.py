@@ -161,7 +161,11 @@ def test_trainer_searches_the_library_in_chinese_opens_a_case_and_exports_a_pack
     page.get_by_role("textbox", name="全文检索").press("Enter")
     wait_idle(page)
     expect(page.get_by_text("按相关度排序")).to_be_visible()
-    page.locator(f".st-key-lib_open_{entry['case_no']} button").click()
+    # the ranked list replaces the unranked one; until the run ends both may be on screen
+    opener = page.locator(f".st-key-lib_open_{entry['case_no']} button")
+    expect(opener).to_have_count(1)
+    wait_idle(page)
+    opener.click()
     wait_idle(page)
     expect(page.get_by_role("heading", name="处理经过（按附录A流程）")).to_be_visible()
     page.get_by_role("button", name="加入培训包").click()
