@@ -679,3 +679,89 @@ class ImportProfileVersion(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text)
     __table_args__ = (UniqueConstraint("profile_name", "version"),)
+
+
+class CustomerKey(Base):
+    """The keyed hash of a case's customer phone number (domain.repeats.customer_key), never the number:
+    repeat complaints are found by joining cases on it. `keyed_at` is the case's updated_at when it was
+    keyed, so a key made before the phone was edited (updated_at differs) is made again."""
+
+    __tablename__ = "customer_keys"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    customer_key: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    keyed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Problem(Base):
+    """A problem in the improvement register (10.2.1, CAPA): what goes wrong, the complaints that show it,
+    its root cause and the state of its handling. The cases it counts for its complaint rate are those of
+    `scope_category` with one of `scope_subcategories` (JSON list; empty: the whole category)."""
+
+    __tablename__ = "problems"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    statement: Mapped[str] = mapped_column(Text)
+    scope_category: Mapped[Optional[str]] = mapped_column(String(20))
+    scope_subcategories: Mapped[str] = mapped_column(Text, default="[]")
+    owner: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    cause_category: Mapped[Optional[str]] = mapped_column(String(30))
+    root_cause: Mapped[Optional[str]] = mapped_column(Text)
+    whys: Mapped[str] = mapped_column(Text, default="[]")  # the 5-why chain, JSON list of up to 5 answers
+    fixed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    close_reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ProblemCase(Base):
+    """A complaint linked to a problem as evidence of it."""
+
+    __tablename__ = "problem_cases"
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_by: Mapped[str] = mapped_column(String(80))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProblemAction(Base):
+    """An immediate, corrective or preventive action on a problem, with its owner, due date and evidence."""
+
+    __tablename__ = "problem_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[Optional[str]] = mapped_column(Text)
+    done_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProblemCheck(Base):
+    """One effectiveness check: the problem's complaints in equal windows before and after the fix, the rate
+    ratio with its 95 % interval, the one-sided p-value and the verdict (domain.effect)."""
+
+    __tablename__ = "problem_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    fixed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_days: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(10))
+    before_count: Mapped[int] = mapped_column(Integer)
+    after_count: Mapped[int] = mapped_column(Integer)
+    before_exposure: Mapped[float] = mapped_column(Float)
+    after_exposure: Mapped[float] = mapped_column(Float)
+    ratio: Mapped[Optional[float]] = mapped_column(Float)
+    low: Mapped[Optional[float]] = mapped_column(Float)
+    high: Mapped[Optional[float]] = mapped_column(Float)
+    p_value: Mapped[Optional[float]] = mapped_column(Float)
+    verdict: Mapped[str] = mapped_column(String(20))
+    checked_by: Mapped[str] = mapped_column(String(80))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)

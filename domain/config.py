@@ -56,3 +56,29 @@ def session_secret(explicit: str | None = None) -> bytes:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return SESSION_SECRET_FILE.read_text().strip().encode("utf-8")
+
+
+ENV_CUSTOMER_KEY_SECRET = "COMPLAINTS_CUSTOMER_KEY_SECRET"
+CUSTOMER_KEY_FILE = DATA_DIR / ".customer_key_secret"
+
+
+def customer_key_secret() -> bytes:
+    """The secret behind the keyed hash that recognises a customer across cases (repeat complaints):
+    COMPLAINTS_CUSTOMER_KEY_SECRET, else a random one made once in data/.customer_key_secret (the server's
+    user only). Several servers on one database must share it through the environment. Never stored in the
+    database: without it the stored keys cannot be matched to phone numbers."""
+    value = os.environ.get(ENV_CUSTOMER_KEY_SECRET)
+    if value:
+        return value.encode("utf-8")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not CUSTOMER_KEY_FILE.exists():
+        import secrets
+
+        try:
+            fd = os.open(CUSTOMER_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return CUSTOMER_KEY_FILE.read_text().strip().encode("utf-8")

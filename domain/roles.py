@@ -58,6 +58,7 @@ ACTIONS = {
     "decide_dispute": {"inspector", "admin"},
     "coach": {"inspector", "team_lead", "admin"},
     "answer_coaching": {"handler"},
+    "edit_improvement": {"manager", "admin"},  # repeat policy, the problem register (10.2)
 }
 
 
