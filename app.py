@@ -15,7 +15,7 @@ from ui.auth import (apply_language_preference, checked_user, hand_cookie_to_bro
                      restore_session, save_language)
 from ui.common import as_of, date_bounds, db, lang, tr
 from ui.layout import responsive
-from ui.menu import PAGES, URLS
+from ui.menu import LANDING, PAGES, URLS
 
 st.set_page_config(page_title="投诉督办台", page_icon=":material/support_agent:", layout="wide")
 responsive(st.session_state.get("app_lang", "zh"))  # columns wrap, narrow windows close the sidebar (ui/layout.py)
@@ -83,10 +83,8 @@ with st.sidebar:
     st.caption(tr("side.now_is", when=fmt_local(as_of())) + " · " + tr("side.zone", zone=utc_offset(as_of())))
 
 sections: dict[str, list] = {}
-first = True
-for section, key, path, title, icon in PAGES:
-    if not may_open(user["role"], key):
-        continue
-    sections.setdefault(tr(section), []).append(_page(key, path, title, icon, default=first))
-    first = False
+mine = [p for p in PAGES if may_open(user["role"], p[1])]
+landing = LANDING.get(user["role"]) if any(p[1] == LANDING.get(user["role"]) for p in mine) else mine[0][1]
+for section, key, path, title, icon in mine:
+    sections.setdefault(tr(section), []).append(_page(key, path, title, icon, default=key == landing))
 st.navigation(sections, expanded=True).run()  # every page listed (no "View more")

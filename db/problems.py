@@ -315,3 +315,11 @@ def overdue_actions(session: Session, now: datetime) -> list[dict]:
         .order_by(ProblemAction.due_at)).all()
     return [{"id": a.id, "problem_id": a.problem_id, "problem": title, "kind": a.kind, "text": a.text, "owner": a.owner,
              "due_at": a.due_at, "days": (now - a.due_at).days} for a, title in rows if overdue(a.due_at, a.state, now)]
+
+
+def subcategories(session: Session, category: str | None) -> list[str]:
+    """The subcategories the category's complaints use, for choosing a problem's counted complaints."""
+    if not category:
+        return []
+    return sorted(s for s in session.scalars(select(Case.subcategory).where(Case.category == category,
+                                                                            Case.subcategory.is_not(None)).distinct()) if s)

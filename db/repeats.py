@@ -12,6 +12,7 @@ from typing import Sequence
 
 import pandas as pd
 from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.audit import record
@@ -46,12 +47,15 @@ def refresh_keys(session: Session, secret: bytes | None = None) -> int:
     if not rows:
         return 0
     ids = [r.id for r in rows]
-    for start in range(0, len(ids), _BATCH):
-        session.execute(delete(CustomerKey).where(CustomerKey.case_id.in_(ids[start:start + _BATCH])))
     payload = [{"case_id": r.id, "customer_key": customer_key(r.customer_phone, secret), "keyed_at": r.updated_at} for r in rows]
-    for start in range(0, len(payload), _BATCH):
-        session.execute(insert(CustomerKey), payload[start:start + _BATCH])
-    session.flush()
+    try:
+        with session.begin_nested():  # two readers keying the same new cases at once: the second one yields
+            for start in range(0, len(ids), _BATCH):
+                session.execute(delete(CustomerKey).where(CustomerKey.case_id.in_(ids[start:start + _BATCH])))
+            for start in range(0, len(payload), _BATCH):
+                session.execute(insert(CustomerKey), payload[start:start + _BATCH])
+    except IntegrityError:
+        return 0
     return len(rows)
 
 

@@ -32,6 +32,8 @@ PAGES = {
     "archive": {"team_lead", "admin"},
     "users": {"admin"},
     "reviews": {"team_lead", "manager", "admin"},
+    "problems": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
+    "repeats": {"manager", "team_lead", "inspector", "admin"},
 }
 # write or sensitive action -> roles allowed
 ACTIONS = {

@@ -12,6 +12,7 @@ from db.library import CATEGORY_TAGS, CLAUSES, TEXT_FIELDS, LibraryRefused, curr
 from db.queries import case_obligations, case_record
 from db.board import DEADLINE_RULES
 from db.notices import NoticeRefused, notices_for_case, send_notice
+from db.repeats import case_repeats, policy
 from db.reviews import case_review
 from domain.config import local_zone
 from domain.deid import scrub_text
@@ -124,6 +125,20 @@ half = (len(rows) + 1) // 2
 c1, c2 = st.columns(2)
 c1.dataframe(rows[:half], hide_index=True, width="stretch")
 c2.dataframe(rows[half:], hide_index=True, width="stretch")
+
+with db() as session:
+    rule = policy(session)
+    others = case_repeats(session, record["id"], rule)
+if others:
+    st.markdown(f"#### {tr('detail.repeats', days=rule.window_days)}")
+    st.dataframe([{tr("board.case"): o["case_no"], tr("col.received"): fmt_local(o["received_at"]),
+                   "": tr("detail.repeat_earlier") if o["earlier"] else tr("detail.repeat_later"),
+                   tr("search.category"): label("category", o["category"], L), tr("lib.col.sub"): o["subcategory"] or "",
+                   tr("search.handler"): o["handler"],
+                   tr("detail.repeat_counts"): tr("detail.repeat_counts") if o["counts"] else tr("detail.repeat_other")}
+                  for o in others], hide_index=True, width="stretch")
+else:
+    st.caption(tr("detail.repeats_none", days=rule.window_days))
 
 version_key = f"detail_version_{record['case_no']}"
 st.session_state.setdefault(version_key, record["version"])  # the version this page was loaded with

@@ -1,0 +1,91 @@
+"""Tables for the improvement pages (10.2), in the reader's language; no Streamlit here."""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import pandas as pd
+
+from domain.i18n import t
+from domain.timeutil import fmt_local
+from domain.vocab import label
+
+
+def rates_frame(table: pd.DataFrame, by: str, lang: str) -> pd.DataFrame:
+    """A rate table of domain.repeats.rate_table with headers in words (team/handler/category values kept)."""
+    heading = {"category": t("search.category", lang), "team": t("col.team", lang),
+               "handler": t("search.handler", lang)}[by]
+    out = table.copy()
+    if by == "category":
+        out[by] = [label("category", v, lang) for v in out[by]]
+    return out.rename(columns={by: heading, "cases": t("repeat.col.cases", lang), "repeats": t("repeat.col.repeats", lang),
+                               "rate": t("repeat.col.rate", lang)})
+
+
+def repeats_frame(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("repeat.col.case", lang): rows["case_no"],
+        t("col.received", lang): [fmt_local(v.to_pydatetime()) for v in rows["received_at"]],
+        t("search.category", lang): [label("category", v, lang) for v in rows["category"]],
+        t("search.handler", lang): rows["handler"],
+        t("repeat.col.previous", lang): rows["previous_no"],
+        t("repeat.col.previous_handler", lang): rows["previous_handler"],
+        t("repeat.col.gap", lang): rows["gap_days"].round(1),
+    })
+
+
+def problems_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t("capa.col.id", lang): r["id"], t("capa.title", lang): r["title"],
+        t("capa.col.state", lang): t(f"capa.state.{r['state']}", lang),
+        t("capa.owner", lang): r["owner"],
+        t("capa.col.cause", lang): t(f"capa.cause.{r['cause_category'] or 'none'}", lang),
+        t("capa.col.cases", lang): r["cases"], t("capa.col.open_actions", lang): r["open_actions"],
+        t("capa.col.updated", lang): fmt_local(r["updated_at"]),
+    } for r in rows], columns=[t(k, lang) for k in ("capa.col.id", "capa.title", "capa.col.state", "capa.owner",
+                                                   "capa.col.cause", "capa.col.cases", "capa.col.open_actions",
+                                                   "capa.col.updated")])
+
+
+def actions_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t("capa.col.id", lang): a["id"], t("capa.action_kind", lang): t(f"capa.kind.{a['kind']}", lang),
+        t("capa.action_text", lang): a["text"], t("capa.action_owner", lang): a["owner"],
+        t("capa.action_due", lang): fmt_local(a["due_at"]), t("capa.action_state", lang): t(f"capa.astate.{a['state']}", lang),
+        t("capa.evidence", lang): a["evidence"],
+    } for a in rows])
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "∞"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞"
+    return f"{value:.{digits}f}"
+
+
+def checks_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
+    def rate(count: int, exposure: float, basis: str) -> str:
+        if not exposure:
+            return f"{count}"
+        if basis == "day":
+            return f"{count}（{count / exposure:.2f}/天）" if lang == "zh" else f"{count} ({count / exposure:.2f}/day)"
+        return f"{count}（{count / exposure * 10000:.0f}/万件）" if lang == "zh" else f"{count} ({count / exposure * 10000:.0f} per 10k)"
+
+    return pd.DataFrame([{
+        t("capa.col.checked", lang): fmt_local(c["checked_at"]),
+        t("capa.col.window", lang): f"{c['window_days']} · {t('capa.basis.' + c['basis'], lang)}",
+        t("capa.col.before", lang): rate(c["before"], c["before_exposure"], c["basis"]),
+        t("capa.col.after", lang): rate(c["after"], c["after_exposure"], c["basis"]),
+        t("capa.col.ratio", lang): _num(c["ratio"]) if c["before"] or c["after"] else "—",
+        t("capa.col.interval", lang): f"{_num(c['low'])} – {_num(c['high'])}" if c["p_value"] is not None else "—",
+        t("capa.col.p", lang): f"{c['p_value']:.4f}" if c["p_value"] is not None else "—",
+        t("capa.col.verdict", lang): t(f"capa.verdict.{c['verdict']}", lang),
+    } for c in rows])
+
+
+def split_case_numbers(text: str) -> list[str]:
+    """Case numbers typed one per line or separated by commas, spaces or the Chinese comma."""
+    for sep in ("，", "、", ",", ";", "；", "\n", "\t"):
+        text = text.replace(sep, " ")
+    return list(dict.fromkeys(p for p in text.split(" ") if p))
