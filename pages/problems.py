@@ -2,7 +2,7 @@
 complaints, root-cause analysis, actions, effectiveness checks and state."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import streamlit as st
 
@@ -163,7 +163,8 @@ if editor and p["state"] != "closed":
         c1, c2, c3 = st.columns([1, 1, 1])
         kind = c1.selectbox(tr("capa.action_kind"), ACTION_KINDS, format_func=lambda v: t(f"capa.kind.{v}", L))
         who = c2.text_input(tr("capa.action_owner"), max_chars=80)
-        due = c3.date_input(tr("capa.action_due"), value=now.astimezone(local_zone()).date(), **date_bounds())
+        due = c3.date_input(tr("capa.action_due"), value=now.astimezone(local_zone()).date() + timedelta(days=7),
+                            **date_bounds())
         what = st.text_area(tr("capa.action_text"), max_chars=2000)
         if st.form_submit_button(tr("capa.action_add")):
             attempt(lambda s: add_action(s, pid, kind, what, who, local_day(due, end=True), actor(), role(), now),
