@@ -297,6 +297,10 @@ def problem_detail(session: Session, problem_id: int) -> dict:
         "next_states": next_states(row.state),
         "cases": [dict(c) for c in cases],
         "teams": Counter(c["team"] or "" for c in cases).most_common(),
+        # the linked customers' names, only to mask them where the problem's text leaves the page (PDF)
+        "mask_names": sorted(set(session.scalars(select(Case.customer_name).join(ProblemCase, ProblemCase.case_id == Case.id)
+                                                  .where(ProblemCase.problem_id == problem_id,
+                                                         Case.customer_name.is_not(None))))),
         "actions": [{"id": a.id, "kind": a.kind, "text": a.text, "owner": a.owner, "due_at": a.due_at, "state": a.state,
                      "evidence": a.evidence or "", "done_at": a.done_at} for a in actions],
         "checks": [{"id": c.id, "fixed_at": c.fixed_at, "window_days": c.window_days, "basis": c.basis,
@@ -323,3 +327,11 @@ def subcategories(session: Session, category: str | None) -> list[str]:
         return []
     return sorted(s for s in session.scalars(select(Case.subcategory).where(Case.category == category,
                                                                             Case.subcategory.is_not(None)).distinct()) if s)
+
+
+def all_actions(session: Session) -> list[dict]:
+    """Every action of every problem, for the register's export."""
+    rows = session.execute(select(ProblemAction, Problem.title).join(Problem, Problem.id == ProblemAction.problem_id)
+                           .order_by(ProblemAction.problem_id, ProblemAction.due_at, ProblemAction.id)).all()
+    return [{"id": a.id, "problem_id": a.problem_id, "problem": title, "kind": a.kind, "text": a.text, "owner": a.owner,
+             "due_at": a.due_at, "state": a.state, "evidence": a.evidence or "", "done_at": a.done_at} for a, title in rows]

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from db.problems import (ProblemRefused, add_action, check_effect, create_problem, link_cases, move, overdue_actions,
+from db.problems import (ProblemRefused, add_action, all_actions, check_effect, create_problem, link_cases, move, overdue_actions,
                          problem_detail, problems, save_analysis, subcategories, update_action)
 from domain.capa import ACTION_KINDS, ACTION_STATES, CAUSES, MAX_WHYS, OPEN_STATES
 from domain.config import local_zone
@@ -14,7 +14,9 @@ from domain.effect import BASES
 from domain.i18n import t
 from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
-from services.improvement import actions_frame, checks_frame, problems_frame, split_case_numbers
+from services.board import export_name, export_stamp
+from services.improvement import (actions_frame, checks_frame, problem_pdf, problems_frame, register_xlsx,
+                                  split_case_numbers)
 from ui.auth import actor, allowed, guard, role
 from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
 
@@ -83,6 +85,11 @@ if not rows:
     st.stop()
 picked = st.dataframe(problems_frame(rows, L), hide_index=True, width="stretch", on_select="rerun",
                       selection_mode="single-row", key="capa_table")
+with db() as session:
+    everything, actions_all = problems(session), all_actions(session)
+st.download_button(tr("capa.xlsx"), register_xlsx(everything, actions_all, export_stamp(now, actor(), L), L),
+                   file_name=export_name(tr("page.problems"), now, "xlsx"), key="capa_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 chosen = picked.selection.rows if picked else []
 if chosen:
     st.session_state["capa_open"] = rows[chosen[0]]["id"]
@@ -98,6 +105,13 @@ pid = p["id"]
 st.divider()
 st.markdown(f"### #{pid} {md(p['title'])} · :blue-badge[{tr('capa.state.' + p['state'])}]")
 st.text(p["statement"])
+pdf_key = f"capa_pdf_{pid}_{p['version']}"  # made on request (about a second: the embedded Chinese font)
+if pdf_key not in st.session_state:
+    if st.button(tr("capa.pdf_make"), key=f"capa_pdf_make_{pid}"):
+        st.session_state[pdf_key] = problem_pdf(p, tr("export.stamp", when=fmt_local(now), user=actor()))
+if pdf_key in st.session_state:
+    st.download_button(tr("capa.pdf"), st.session_state[pdf_key], file_name=export_name(f"问题{pid}", now, "pdf"),
+                       mime="application/pdf", key=f"capa_pdf_dl_{pid}")
 if p["close_reason"]:
     st.caption(tr("capa.close_reason", reason=md(p["close_reason"])))
 

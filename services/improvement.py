@@ -89,3 +89,63 @@ def split_case_numbers(text: str) -> list[str]:
     for sep in ("，", "、", ",", ";", "；", "\n", "\t"):
         text = text.replace(sep, " ")
     return list(dict.fromkeys(p for p in text.split(" ") if p))
+
+
+def register_xlsx(rows: Sequence[dict[str, Any]], actions: Sequence[dict[str, Any]], stamp: str, lang: str) -> bytes:
+    """The problem list and every action, two sheets, for the monthly quality meeting's papers."""
+    from services.board import export_xlsx
+
+    listed = actions_frame(actions, lang)
+    if actions:
+        listed.insert(0, t("capa.title", lang), [a["problem"] for a in actions])
+        listed.insert(0, t("capa.col.problem", lang), [a["problem_id"] for a in actions])
+    return export_xlsx({t("capa.list_title", lang): problems_frame(rows, lang), t("capa.actions", lang): listed}, stamp)
+
+
+MAX_PDF_ACTIONS = 8
+
+
+def problem_pdf(p: dict[str, Any], generated: str) -> bytes:
+    """One A4 page per problem for the monthly quality meeting (Chinese): state, analysis, actions, the latest
+    effectiveness check. Free text is de-identified (it may quote a customer); only case numbers are listed."""
+    from domain.deid import scrub_text
+    from services.pdf import Doc
+
+    zh = "zh"
+    names = list(p.get("mask_names", []))
+    doc = Doc(title=f"问题 #{p['id']}")
+    doc.title(f"问题 #{p['id']}：{p['title']}", generated)
+    scope = label("category", p["scope_category"], zh) if p["scope_category"] else "—"
+    if p["scope_subcategories"]:
+        scope += "（" + "、".join(p["scope_subcategories"]) + "）"
+    doc.pairs([
+        (t("capa.col.state", zh), t(f"capa.state.{p['state']}", zh)),
+        (t("capa.owner", zh), p["owner"]),
+        (t("capa.col.cause", zh), t(f"capa.cause.{p['cause_category'] or 'none'}", zh)),
+        (t("capa.col.scope", zh), scope),
+        (t("capa.col.cases", zh), f"{len(p['cases'])} 件 · " + "、".join(f"{team or '—'} {n}" for team, n in p["teams"][:5])),
+        (t("capa.fixed_at", zh).split("（")[0], fmt_local(p["fixed_at"]) if p["fixed_at"] else "—"),
+    ], key_width=32)
+    doc.heading(t("capa.analysis", zh))
+    doc.para(scrub_text(p["statement"], names) or "—")
+    for i, why in enumerate(p["whys"]):
+        doc.para(f"{t('capa.why', zh, n=i + 1)}：{scrub_text(why, names)}", 10)
+    if p["root_cause"]:
+        doc.para(f"{t('capa.root_cause', zh)}：{scrub_text(p['root_cause'], names)}", 10, bold=True)
+    doc.heading(t("capa.actions", zh))
+    shown = p["actions"][:MAX_PDF_ACTIONS]
+    doc.table([t("capa.action_kind", zh), t("capa.action_text", zh), t("capa.action_owner", zh), t("capa.action_due", zh),
+               t("capa.action_state", zh)],
+              [[t(f"capa.kind.{a['kind']}", zh), scrub_text(a["text"], names)[:80], a["owner"], fmt_local(a["due_at"])[:10],
+                t(f"capa.astate.{a['state']}", zh)] for a in shown], widths=[1.1, 3.6, 1.1, 1.2, 0.9])
+    if len(p["actions"]) > len(shown):
+        doc.para(t("capa.pdf_more", zh, n=len(p["actions"]) - len(shown)), 9)
+    doc.heading(t("capa.checks", zh))
+    if p["checks"]:
+        c = checks_frame(p["checks"][:1], zh).iloc[0]
+        doc.pairs([(str(k), str(v)) for k, v in c.items()], key_width=32)
+    else:
+        doc.para(t("capa.no_checks", zh))
+    if p["close_reason"]:
+        doc.para(t("capa.close_reason", zh, reason=scrub_text(p["close_reason"], names)), 10)
+    return doc.bytes()

@@ -123,3 +123,17 @@ def test_the_case_page_lists_the_same_customers_other_complaints(improvement):
     found = [df.value for df in at.dataframe if "计为重复投诉" in df.value.columns]
     assert len(found) == 1 and found[0]["工单号"].tolist() == ["IM1"]
     assert found[0]["计为重复投诉"].tolist() == ["计为重复投诉"]
+
+
+def test_the_register_page_offers_the_excel_export_and_makes_the_pdf_on_request(improvement):
+    with session_scope(improvement) as s:
+        pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", datetime.now(timezone.utc))
+    at = signed_in("manager", capa_open=pid)
+    at.run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["导出问题台账（Excel）"]  # the PDF is not made on every run
+    next(b for b in at.button if b.label == "生成本问题一页纸（PDF）").click().run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.get("download_button")] == ["导出问题台账（Excel）", "下载本问题一页纸（PDF）"]
+    assert at.session_state[f"capa_pdf_{pid}_1"][:5] == b"%PDF-"  # made for the version shown

@@ -223,3 +223,41 @@ def test_only_managers_change_the_register_and_bad_input_is_named(register):
         assert refused.value.args[0].key == "err.capa.fixed_at"
         assert [c["case_no"] for c in problem_detail(s, pid)["cases"]] == ["B002"]
         assert s.scalar(select(Problem.state).where(Problem.id == pid)) == "new"
+
+
+def test_the_register_exports_to_excel_and_a_one_page_pdf_per_problem(register, tmp_path):
+    import subprocess
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from db.problems import all_actions
+    from services.improvement import problem_pdf, register_xlsx
+
+    now = FIX + timedelta(days=40)
+    with session_scope(register) as s:
+        pid = create_problem(s, "套餐资费解释不清", "客户王小明（13812345678）不理解计费", "张经理", ["B001", "B002"],
+                             "boss", "manager", FIX - timedelta(days=5))
+        for i in range(10):
+            add_action(s, pid, ("immediate", "corrective", "preventive")[i % 3], f"第{i + 1}项措施：改写资费说明", "王主管",
+                       FIX + timedelta(days=i), "boss", "manager", FIX - timedelta(days=5))
+        row = s.get(Problem, pid)
+        row.state, row.fixed_at, row.cause_category = "verifying", FIX, "product_design"
+    with session_scope(register) as s:
+        check_effect(s, pid, 30, "day", "boss", "manager", now)
+        detail, listed, actions = problem_detail(s, pid), problems(s), all_actions(s)
+    book = load_workbook(BytesIO(register_xlsx(listed, actions, "截至 今天 · 导出人：boss", "zh")))
+    assert book.sheetnames == ["问题清单", "整改措施"]
+    first = [c.value for c in book["问题清单"][3]]
+    assert first[:3] == [pid, "套餐资费解释不清", "效果验证"]
+    assert book["整改措施"].max_row == 2 + 10 and book["整改措施"]["B3"].value == "套餐资费解释不清"
+    path = tmp_path / "p.pdf"
+    path.write_bytes(problem_pdf(detail, "生成于 今天"))
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           1" in info  # one page, even with ten actions
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    compact = text.replace(" ", "")
+    assert "套餐资费解释不清" in compact and "效果验证" in compact and "产品设计" in compact
+    assert "第1项措施" in compact and "另有2项措施见台账" in compact
+    assert "有效" in compact and "40" in compact and "20" in compact  # the check: 40 before, 20 after
+    assert "13812345678" not in compact and "王小明" not in compact  # free text is de-identified
