@@ -703,6 +703,8 @@ class Problem(Base):
     statement: Mapped[str] = mapped_column(Text)
     scope_category: Mapped[Optional[str]] = mapped_column(String(20))
     scope_subcategories: Mapped[str] = mapped_column(Text, default="[]")
+    # when set, the problem counts the complaints of this cluster instead of category/subcategories
+    scope_cluster_id: Mapped[Optional[int]] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
     owner: Mapped[str] = mapped_column(String(80))
     state: Mapped[str] = mapped_column(String(20), index=True)
     cause_category: Mapped[Optional[str]] = mapped_column(String(30))
@@ -765,3 +767,43 @@ class ProblemCheck(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     checked_by: Mapped[str] = mapped_column(String(80))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Cluster(Base):
+    """A specific problem found in complaint text (10.2.2 聚类问题清单), within one category. Its id lasts
+    from run to run (a new run continues the cluster holding most of its cases); `pinned` clusters come from
+    a manager's merge or split and keep their members through later runs."""
+
+    __tablename__ = "clusters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[Optional[str]] = mapped_column(String(200))
+    terms: Mapped[str] = mapped_column(Text, default="[]")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    merged_into: Mapped[Optional[int]] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseCluster(Base):
+    """Which cluster a case belongs to, how close it is to the cluster's centre (cosine), and how it got
+    there: a full run, the assignment of a new case, or a manager's merge or split."""
+
+    __tablename__ = "case_clusters"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    how: Mapped[str] = mapped_column(String(10))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClusterModel(Base):
+    """What the last run of a category leaves to assign new cases: vocabulary, idf, the centroids and the
+    cluster id of each centroid (JSON, domain.clustering.Model.to_dict plus `ids`)."""
+
+    __tablename__ = "cluster_models"
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.models import Case, Handler, Problem, ProblemAction, ProblemCase, ProblemCheck, Team
+from db.models import Case, CaseCluster, Handler, Problem, ProblemAction, ProblemCase, ProblemCheck, Team
 from domain.capa import (ACTION_KINDS, ACTION_STATES, CAUSES, MAX_WHYS, STATES, ProblemFacts, blockers, next_states,
                          overdue)
 from domain.effect import BASES, DEFAULT_WORTHWHILE, rate_ratio
@@ -55,7 +55,7 @@ def _case_ids(session: Session, case_nos: Sequence[str]) -> dict[str, int]:
 
 def create_problem(session: Session, title: str, statement: str, owner: str, case_nos: Sequence[str],
                    actor: str, role: str | None, now: datetime, scope_category: str | None = None,
-                   scope_subcategories: Sequence[str] | None = None) -> int:
+                   scope_subcategories: Sequence[str] | None = None, scope_cluster_id: int | None = None) -> int:
     """A new problem; its scope (the complaints its rate counts) defaults to the linked cases' commonest
     category and their subcategories."""
     require(role, "edit_improvement")
@@ -69,6 +69,7 @@ def create_problem(session: Session, title: str, statement: str, owner: str, cas
         if scope_subcategories is None:
             scope_subcategories = sorted({r.subcategory for r in rows if r.category == scope_category and r.subcategory})
     row = Problem(title=title, statement=statement, owner=owner, state="new", scope_category=scope_category,
+                  scope_cluster_id=scope_cluster_id,
                   scope_subcategories=json.dumps(list(scope_subcategories or []), ensure_ascii=False), whys="[]",
                   created_by=actor, created_at=now, updated_at=now)
     session.add(row)
@@ -76,7 +77,8 @@ def create_problem(session: Session, title: str, statement: str, owner: str, cas
     for case_id in ids.values():
         session.add(ProblemCase(problem_id=row.id, case_id=case_id, added_by=actor, added_at=now))
     record(session, actor, "create_problem", "problem", str(row.id), None,
-           {"title": title, "owner": owner, "cases": list(ids), "scope": [scope_category, list(scope_subcategories or [])]})
+           {"title": title, "owner": owner, "cases": list(ids), "scope": [scope_category, list(scope_subcategories or [])],
+            "cluster": scope_cluster_id})
     return row.id
 
 
@@ -175,6 +177,8 @@ def update_action(session: Session, action_id: int, state: str, evidence: str, a
 
 
 def _scope_filter(row: Problem):
+    if row.scope_cluster_id is not None:
+        return [Case.id.in_(select(CaseCluster.case_id).where(CaseCluster.cluster_id == row.scope_cluster_id))]
     subs = json.loads(row.scope_subcategories or "[]")
     conditions = [Case.category == row.scope_category]
     if subs:
@@ -195,7 +199,7 @@ def check_effect(session: Session, problem_id: int, window_days: int, basis: str
     row = _problem(session, problem_id)
     if row.fixed_at is None:
         raise ProblemRefused(Said("err.capa.fixed_at"))
-    if row.scope_category is None:
+    if row.scope_category is None and row.scope_cluster_id is None:
         raise ProblemRefused(Said("err.capa.scope"))
     if basis not in BASES:
         raise ProblemRefused(Said("err.capa.basis"))
@@ -293,6 +297,7 @@ def problem_detail(session: Session, problem_id: int) -> dict:
         "version": row.version, "cause_category": row.cause_category, "root_cause": row.root_cause or "",
         "whys": json.loads(row.whys or "[]"), "scope_category": row.scope_category,
         "scope_subcategories": json.loads(row.scope_subcategories or "[]"), "fixed_at": row.fixed_at,
+        "scope_cluster_id": row.scope_cluster_id,
         "close_reason": row.close_reason, "created_by": row.created_by, "created_at": row.created_at,
         "next_states": next_states(row.state),
         "cases": [dict(c) for c in cases],

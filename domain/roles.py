@@ -32,6 +32,7 @@ PAGES = {
     "archive": {"team_lead", "admin"},
     "users": {"admin"},
     "reviews": {"team_lead", "manager", "admin"},
+    "clusters": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
     "problems": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
     "repeats": {"manager", "team_lead", "inspector", "admin"},
 }

@@ -149,3 +149,20 @@ def problem_pdf(p: dict[str, Any], generated: str) -> bytes:
     if p["close_reason"]:
         doc.para(t("capa.close_reason", zh, reason=scrub_text(p["close_reason"], names)), 10)
     return doc.bytes()
+
+
+def cluster_title(c: dict[str, Any], lang: str) -> str:
+    """A cluster's name, or its three first words until a manager names it."""
+    return c["name"] or "、".join(c["terms"][:3]) or f"#{c['id']}"
+
+
+def clusters_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t("clu.col.id", lang): r["id"], t("clu.col.name", lang): cluster_title(r, lang),
+        t("search.category", lang): label("category", r["category"], lang), t("clu.col.size", lang): r["size"],
+        t("clu.col.trend", lang): r["weekly"],
+        t("clu.col.missed", lang): round(r["missed_share"] * 100, 1),
+        t("clu.col.dissatisfied", lang): round(r["dissatisfied_share"] * 100, 1),
+        t("clu.col.teams", lang): "、".join(f"{team or '—'} {n}" for team, n in r["teams"]),
+        t("clu.col.pinned", lang): "✓" if r["pinned"] else "",
+    } for r in rows])

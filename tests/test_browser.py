@@ -622,25 +622,35 @@ def test_a_team_lead_maps_an_unknown_export_saves_the_profile_dry_runs_and_impor
     page.close()
 
 
-def test_a_manager_registers_a_problem_from_complaints_and_gives_it_an_action(server, browser, tmp_path):
-    """10.2.1 in Chromium: the manager lands on the register, registers a problem from two complaints, opens it
-    and adds a corrective action with an owner; the action shows in the problem's list and is stored."""
-    from db.models import Problem, ProblemAction
+def test_a_manager_goes_from_a_cluster_to_a_new_problem_with_an_action(server, browser, tmp_path):
+    """10.2 in Chromium: the manager lands on the clustered problem list, clusters the complaints, opens a
+    cluster, registers it as a problem in one click, and gives the problem a corrective action with an owner;
+    the problem counts the cluster's complaints and the action is stored."""
+    from db.models import CaseCluster, Problem, ProblemAction, ProblemCase
 
-    base, case_no, url = server
+    base, _case_no, url = server
     add_user(url, "manager1", role="manager", name="测试经理")
-    with session_scope(url) as s:
-        other = s.scalar(select(Case.case_no).where(Case.case_no != case_no).order_by(Case.received_at.desc()).limit(1))
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     sign_in(page, base, "manager1")
-    expect(page.get_by_role("heading", name="问题台账")).to_be_visible()  # a manager's landing page
-    page.get_by_label("问题名称").fill("夜间宽带断网")
-    page.get_by_label("问题描述").fill("同一片区夜间频繁断网")
-    page.get_by_label("负责人").fill("张经理")
-    page.get_by_role("textbox", name="关联投诉单号").first.fill(f"{case_no}，{other}")
-    page.get_by_role("button", name="登记").click()
+    expect(page.get_by_role("heading", name="问题聚类")).to_be_visible()  # a manager's landing page
+    page.get_by_role("button", name="重新聚类").click()
     wait_idle(page)
-    expect(page.get_by_text("夜间宽带断网").first).to_be_visible()
+    expect(page.get_by_text("聚类完成").first).to_be_visible(timeout=60000)
+    page.get_by_role("combobox", name="打开问题").click()
+    page.get_by_role("option").first.click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="代表性投诉（已去除个人信息）")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "clusters.png"), full_page=True)
+    page.get_by_role("button", name="登记到问题台账").click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="问题台账")).to_be_visible()
+    with session_scope(url) as s:
+        problem = s.scalar(select(Problem))
+        assert problem is not None and problem.scope_cluster_id is not None
+        linked = set(s.scalars(select(ProblemCase.case_id).where(ProblemCase.problem_id == problem.id)))
+        members = set(s.scalars(select(CaseCluster.case_id).where(CaseCluster.cluster_id == problem.scope_cluster_id)))
+        assert linked and linked <= members
+    expect(page.locator("h3", has_text=problem.title)).to_be_visible()
     expect(page.get_by_role("heading", name="整改措施", exact=True)).to_be_visible()
     page.get_by_label("责任人").fill("李组长")
     page.get_by_label("措施内容").fill("更换片区汇聚交换机")
@@ -651,7 +661,6 @@ def test_a_manager_registers_a_problem_from_complaints_and_gives_it_an_action(se
     expect(page.get_by_text("措施已添加。").first).to_be_visible()
     expect(page.locator("[role=gridcell]", has_text="更换片区汇聚交换机")).to_have_count(1, timeout=30000)
     with session_scope(url) as s:
-        problem = s.scalar(select(Problem).where(Problem.title == "夜间宽带断网"))
         action = s.scalar(select(ProblemAction).where(ProblemAction.problem_id == problem.id))
         assert (action.kind, action.owner, action.text) == ("corrective", "李组长", "更换片区汇聚交换机")
     assert page.locator("[data-testid=stException]").count() == 0

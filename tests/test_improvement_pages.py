@@ -44,10 +44,13 @@ def test_the_pages_check_the_role(sqlite_url, role, page, refused):
     assert refused_directly(page, role) is refused
 
 
-def test_a_manager_lands_on_the_register_registers_a_problem_and_adds_an_action(improvement):
+def test_a_manager_registers_a_problem_and_adds_an_action(improvement):
     at = signed_in("manager")
     at.run()
     assert not at.exception, at.exception
+    assert at.title[0].value == "问题聚类"  # a manager's landing page
+    at.switch_page("pages/problems.py")
+    at.run()
     assert at.title[0].value == "问题台账"
     assert "没有逾期的整改措施。" in [c.value for c in at.caption]
     at.text_input(key="capa_new_title_0").input("宽带报修上门慢")
@@ -130,6 +133,8 @@ def test_the_register_page_offers_the_excel_export_and_makes_the_pdf_on_request(
         pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", datetime.now(timezone.utc))
     at = signed_in("manager", capa_open=pid)
     at.run()
+    at.switch_page("pages/problems.py")
+    at.run()
     assert not at.exception, at.exception
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["导出问题台账（Excel）"]  # the PDF is not made on every run
@@ -137,3 +142,53 @@ def test_the_register_page_offers_the_excel_export_and_makes_the_pdf_on_request(
     assert not at.exception, at.exception
     assert [b.label for b in at.get("download_button")] == ["导出问题台账（Excel）", "下载本问题一页纸（PDF）"]
     assert at.session_state[f"capa_pdf_{pid}_1"][:5] == b"%PDF-"  # made for the version shown
+
+
+@pytest.fixture
+def clustered_app(sqlite_url, tmp_path, monkeypatch):
+    """Cases of five labelled problems (tests/test_clusters.py), not yet clustered."""
+    from tests.test_clusters import _cases
+
+    monkeypatch.setenv("COMPLAINTS_CUSTOMER_KEY_SECRET", "page-test")
+    assert import_files(write_csv(tmp_path / "k.csv", _cases()), now=datetime(2026, 4, 11, tzinfo=timezone.utc)).ok
+    return sqlite_url
+
+
+def test_a_manager_clusters_opens_a_problem_renames_it_and_registers_it(clustered_app):
+    from db.models import Cluster
+
+    at = open_page("pages/clusters.py", role="manager")
+    assert "还没有聚类结果。" in [i.value for i in at.info]
+    next(b for b in at.button if b.label == "重新聚类").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert table["投诉数"].sum() == 150 and len(table) >= 5
+    assert {"近 8 周走势", "超时占比（%）", "不满意占比（%）", "涉及最多的班组"} <= set(table.columns)
+    page_text = " ".join(str(v) for v in table.values.ravel())
+    assert "1390000" not in page_text
+    first = int(table.iloc[0]["编号"])
+    at.session_state["clu_open"] = first
+    at.run()
+    shown = [t.value for t in at.text]
+    assert len(shown) == 3 and not any("1390000" in t or "王小明" in t for t in shown)  # examples, de-identified
+    next(ti for ti in at.text_input if ti.label == "命名").input("家宽夜间断网")
+    next(b for b in at.button if b.label == "保存名称").click().run()
+    assert not at.exception, at.exception
+    with session_scope(clustered_app) as s:
+        assert s.get(Cluster, first).name == "家宽夜间断网"
+    next(b for b in at.button if b.label == "登记到问题台账").click().run()
+    assert not at.exception, at.exception
+    with session_scope(clustered_app) as s:
+        problem = s.scalar(select(Problem))
+        assert problem.scope_cluster_id == first and problem.title == "家宽夜间断网"
+    assert at.session_state["capa_open"] == problem.id
+
+
+def test_a_team_lead_reads_the_clusters_without_changing_them(clustered_app):
+    from db.clusters import run
+
+    with session_scope(clustered_app) as s:
+        run(s, "boss", "manager", datetime.now(timezone.utc), processes=1)
+    at = open_page("pages/clusters.py", role="team_lead")
+    assert len(at.dataframe[0].value) >= 5
+    assert not [b for b in at.button if b.label in ("重新聚类", "保存名称", "合并", "拆分为两个问题", "登记到问题台账")]

@@ -24,6 +24,7 @@ PAGES = [
     ("nav.reports", "reports", "pages/reports.py", "page.reports", ":material/summarize:"),
     ("nav.reports", "alerts", "pages/alerts.py", "page.alerts", ":material/notifications_active:"),
     ("nav.reports", "notice", "pages/notice.py", "page.notice", ":material/campaign:"),
+    ("nav.improvement", "clusters", "pages/clusters.py", "page.clusters", ":material/bubble_chart:"),
     ("nav.improvement", "problems", "pages/problems.py", "page.problems", ":material/troubleshoot:"),
     ("nav.improvement", "repeats", "pages/repeats.py", "page.repeats", ":material/replay:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
@@ -31,4 +32,4 @@ PAGES = [
 ]
 URLS = {"detail": "case"}
 # the page a role lands on when it is not the first one it may open in the menu's order
-LANDING = {"manager": "problems"}
+LANDING = {"manager": "clusters"}
