@@ -139,7 +139,7 @@ def _save_model(session: Session, category: str, model: Model, order: Sequence[i
         row.body, row.run_at = body, now
 
 
-def _model(session: Session, category: str) -> tuple[Model, list[int]] | None:
+def stored_model(session: Session, category: str) -> tuple[Model, list[int]] | None:
     cache = session.info.setdefault("cluster_models", {})
     row = session.get(ClusterModel, category)
     if row is None:
@@ -163,7 +163,7 @@ def assign_new(session: Session, now: datetime, limit: int | None = None) -> int
     done = 0
     sizes: Counter = Counter()
     for r in _texts(session, ids=ids):
-        found = _model(session, r.category)
+        found = stored_model(session, r.category)
         if found is None:
             continue
         model, order = found
@@ -224,7 +224,7 @@ def split(session: Session, cluster_id: int, actor: str, role: str | None, now: 
     one is retired. Returns the new ids."""
     require(role, "edit_improvement")
     c = _active(session, cluster_id)
-    found = _model(session, c.category)
+    found = stored_model(session, c.category)
     members = sorted(session.scalars(select(CaseCluster.case_id).where(CaseCluster.cluster_id == cluster_id)))
     if found is None or len(members) < MIN_SPLIT:
         raise ClusterRefused(Said("err.cluster.split_small", n=MIN_SPLIT))
@@ -255,7 +255,7 @@ def split(session: Session, cluster_id: int, actor: str, role: str | None, now: 
 
 def _refit_centres(session: Session, category: str) -> None:
     """After a merge or split: the model's centroids are the active clusters' members' centres (same space)."""
-    found = _model(session, category)
+    found = stored_model(session, category)
     if found is None:
         return
     model, _order = found
@@ -279,7 +279,7 @@ def _retitle(session: Session, cluster_ids: Sequence[int]) -> None:
     """Top words of clusters made by hand, from their members."""
     for cid in cluster_ids:
         c = session.get(Cluster, cid)
-        found = _model(session, c.category)
+        found = stored_model(session, c.category)
         if found is None:
             continue
         model, _ = found

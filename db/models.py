@@ -807,3 +807,22 @@ class ClusterModel(Base):
     category: Mapped[str] = mapped_column(String(20), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VerificationItem(Base):
+    """A finding of the data checks (domain.verification.CHECKS) about one case (`key` = its number) or one
+    handler (`key` = the name), and what a manager decided about it."""
+
+    __tablename__ = "verification_items"
+    __table_args__ = (UniqueConstraint("check_name", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_name: Mapped[str] = mapped_column(String(30), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    detail: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    decided_by: Mapped[Optional[str]] = mapped_column(String(80))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ PAGES = {
     "clusters": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
     "problems": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
     "repeats": {"manager", "team_lead", "inspector", "admin"},
+    "verification": {"manager", "team_lead", "admin"},
 }
 # write or sensitive action -> roles allowed
 ACTIONS = {

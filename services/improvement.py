@@ -166,3 +166,28 @@ def clusters_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
         t("clu.col.teams", lang): "、".join(f"{team or '—'} {n}" for team, n in r["teams"]),
         t("clu.col.pinned", lang): "✓" if r["pinned"] else "",
     } for r in rows])
+
+
+def verification_detail(item: dict[str, Any], lang: str) -> str:
+    d = dict(item["detail"])
+    for key in ("category", "reads_like"):
+        if key in d:
+            d[key] = label("category", d[key], lang)
+    if "kind" in d:
+        d["kind"] = label("contact_kind", d["kind"], lang)
+    if "satisfaction" in d:
+        d["satisfaction"] = label("satisfaction", d["satisfaction"], lang)
+    try:
+        return t(f"verify.detail.{item['check']}", lang, **d)
+    except KeyError:
+        return ""
+
+
+def verification_frame(rows: Sequence[dict[str, Any]], lang: str) -> pd.DataFrame:
+    return pd.DataFrame([{
+        t("verify.col.check", lang): t(f"verify.check.{r['check']}", lang), t("verify.col.key", lang): r["key"],
+        t("verify.col.detail", lang): verification_detail(r, lang),
+        t("verify.col.state", lang): t(f"verify.state.{r['state']}", lang),
+        t("verify.col.found", lang): fmt_local(r["found_at"]), t("verify.col.decided", lang): r["decided_by"] or "",
+        t("verify.col.note", lang): r["note"],
+    } for r in rows])

@@ -192,3 +192,25 @@ def test_a_team_lead_reads_the_clusters_without_changing_them(clustered_app):
     at = open_page("pages/clusters.py", role="team_lead")
     assert len(at.dataframe[0].value) >= 5
     assert not [b for b in at.button if b.label in ("重新聚类", "保存名称", "合并", "拆分为两个问题", "登记到问题台账")]
+
+
+def test_the_verification_page_runs_the_checks_and_records_a_dismissal(improvement):
+    from db.models import VerificationItem
+
+    assert refused_directly("pages/verification.py", "handler") and refused_directly("pages/verification.py", "inspector")
+    at = open_page("pages/verification.py", role="manager")
+    next(b for b in at.button if b.label == "运行核查").click().run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    # the fixture's handlers 甲 and 乙 have no accounts
+    assert set(table.loc[table["核查项"] == "处理人不在人员名单中", "工单号 / 处理人"]) == {"甲", "乙"}
+    at.text_area(key="verify_note").input("外包人员，名单另行维护")
+    at.radio(key="verify_decision").set_value("dismissed")
+    next(b for b in at.button if b.label == "保存决定").click().run()
+    assert not at.exception, at.exception
+    with session_scope(improvement) as s:
+        decided = s.scalar(select(VerificationItem).where(VerificationItem.state == "dismissed"))
+        assert decided is not None and decided.note == "外包人员，名单另行维护" and decided.decided_by == "test-manager"
+    lead = open_page("pages/verification.py", role="team_lead")
+    assert "你可以查看核查结果；只有管理人员可以处理。" in [i.value for i in lead.info]
+    assert not [b for b in lead.button if b.label in ("运行核查", "保存决定")]

@@ -27,6 +27,7 @@ PAGES = [
     ("nav.improvement", "clusters", "pages/clusters.py", "page.clusters", ":material/bubble_chart:"),
     ("nav.improvement", "problems", "pages/problems.py", "page.problems", ":material/troubleshoot:"),
     ("nav.improvement", "repeats", "pages/repeats.py", "page.repeats", ":material/replay:"),
+    ("nav.improvement", "verification", "pages/verification.py", "page.verification", ":material/fact_check:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
     ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
 ]
