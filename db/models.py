@@ -826,3 +826,24 @@ class VerificationItem(Base):
     note: Mapped[Optional[str]] = mapped_column(Text)
     decided_by: Mapped[Optional[str]] = mapped_column(String(80))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+
+class Walk(Base):
+    """One end-to-end walk of a case through the handling flow (domain.walk), by a manager or inspector; its
+    shortfalls may be attached to a problem in the register."""
+
+    __tablename__ = "walks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    walker: Mapped[str] = mapped_column(String(80))
+    walked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[Optional[str]] = mapped_column(Text)
+    problem_id: Mapped[Optional[int]] = mapped_column(ForeignKey("problems.id", ondelete="SET NULL"))
+
+
+class WalkStep(Base):
+    __tablename__ = "walk_steps"
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(30), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(10))
+    note: Mapped[Optional[str]] = mapped_column(Text)

@@ -36,6 +36,7 @@ PAGES = {
     "problems": {"manager", "team_lead", "inspector", "admin"},  # writes: managers (edit_improvement)
     "repeats": {"manager", "team_lead", "inspector", "admin"},
     "verification": {"manager", "team_lead", "admin"},
+    "walk": {"manager", "inspector", "admin"},
 }
 # write or sensitive action -> roles allowed
 ACTIONS = {
@@ -63,6 +64,7 @@ ACTIONS = {
     "coach": {"inspector", "team_lead", "admin"},
     "answer_coaching": {"handler"},
     "edit_improvement": {"manager", "admin"},  # repeat policy, the problem register (10.2)
+    "walk": {"manager", "inspector", "admin"},  # end-to-end walks (全流程穿越)
 }
 
 

@@ -28,6 +28,7 @@ PAGES = [
     ("nav.improvement", "problems", "pages/problems.py", "page.problems", ":material/troubleshoot:"),
     ("nav.improvement", "repeats", "pages/repeats.py", "page.repeats", ":material/replay:"),
     ("nav.improvement", "verification", "pages/verification.py", "page.verification", ":material/fact_check:"),
+    ("nav.improvement", "walk", "pages/walk.py", "page.walk", ":material/route:"),
     ("nav.admin", "audit", "pages/audit.py", "page.audit", ":material/history:"),
     ("nav.admin", "users", "pages/users.py", "page.users", ":material/group:"),
 ]
