@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.models import Case, CustomerKey, Handler, Setting, Team
+from db.models import Case, CaseCluster, CustomerKey, Handler, Setting, Team
 from domain.config import customer_key_secret
 from domain.repeats import DEFAULT_WINDOW_DAYS, SCOPES, check_window, customer_key, key_id, mark_repeats, rate_table
 from domain.roles import require
@@ -93,9 +93,11 @@ def save_policy(session: Session, new: RepeatPolicy, actor: str, role: str | Non
 
 def _cases(session: Session, since: datetime | None, until: datetime | None, teams: Sequence[str] = ()) -> pd.DataFrame:
     q = (select(Case.id.label("case_id"), Case.case_no, Case.received_at, Case.category, Case.subcategory,
-                Handler.name.label("handler"), Team.name.label("team"), CustomerKey.customer_key)
+                Handler.name.label("handler"), Team.name.label("team"), CustomerKey.customer_key,
+                CaseCluster.cluster_id)
          .join(Handler, Handler.id == Case.handler_id).outerjoin(Team, Team.id == Case.team_id)
-         .join(CustomerKey, CustomerKey.case_id == Case.id))
+         .join(CustomerKey, CustomerKey.case_id == Case.id)
+         .outerjoin(CaseCluster, CaseCluster.case_id == Case.id))
     if since is not None:
         q = q.where(Case.received_at >= since)
     if until is not None:
@@ -104,7 +106,7 @@ def _cases(session: Session, since: datetime | None, until: datetime | None, tea
         q = q.where(Team.name.in_(list(teams)))
     frame = pd.DataFrame(session.execute(q).all(),
                          columns=["case_id", "case_no", "received_at", "category", "subcategory", "handler", "team",
-                                  "customer_key"])
+                                  "customer_key", "cluster_id"])
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
     return frame
 
@@ -165,21 +167,24 @@ def case_repeats(session: Session, case_id: int, rule: RepeatPolicy | None = Non
     first, each saying whether it counts as a repeat under the policy's scope."""
     refresh_keys(session)
     rule = rule or policy(session)
-    own = session.execute(select(CustomerKey.customer_key, Case.received_at, Case.category)
-                          .join(Case, Case.id == CustomerKey.case_id).where(Case.id == case_id)).one_or_none()
+    own = session.execute(select(CustomerKey.customer_key, Case.received_at, Case.category, CaseCluster.cluster_id)
+                          .join(Case, Case.id == CustomerKey.case_id)
+                          .outerjoin(CaseCluster, CaseCluster.case_id == Case.id).where(Case.id == case_id)).one_or_none()
     if own is None or own.customer_key is None:
         return []
     window = timedelta(days=rule.window_days)
     rows = session.execute(
         select(Case.id, Case.case_no, Case.received_at, Case.category, Case.subcategory, Case.closed_at,
-               Handler.name.label("handler"))
+               Handler.name.label("handler"), CaseCluster.cluster_id)
         .join(CustomerKey, CustomerKey.case_id == Case.id).join(Handler, Handler.id == Case.handler_id)
+        .outerjoin(CaseCluster, CaseCluster.case_id == Case.id)
         .where(CustomerKey.customer_key == own.customer_key, Case.id != case_id,
                Case.received_at >= own.received_at - window, Case.received_at <= own.received_at + window)
     ).all()
     out = []
     for r in rows:
-        same = rule.scope == "any" or r.category == own.category
+        same = (rule.scope == "any" or (rule.scope == "category" and r.category == own.category)
+                or (rule.scope == "cluster" and own.cluster_id is not None and r.cluster_id == own.cluster_id))
         out.append({"case_id": r.id, "case_no": r.case_no, "received_at": r.received_at, "category": r.category,
                     "subcategory": r.subcategory, "handler": r.handler, "closed_at": r.closed_at,
                     "earlier": (r.received_at, r.id) < (own.received_at, case_id), "counts": same,

@@ -20,7 +20,7 @@ import pandas as pd
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_WINDOW_DAYS = 365
-SCOPES = ("category", "any")
+SCOPES = ("category", "cluster", "any")  # same category / same problem cluster (10.2.2) / any complaint
 _NOT_DIGIT = re.compile(r"\D")
 
 
@@ -57,14 +57,14 @@ def check_window(window_days: int) -> int:
 
 def mark_repeats(frame: pd.DataFrame, window_days: int = DEFAULT_WINDOW_DAYS, scope: str = "category") -> pd.DataFrame:
     """`frame` has one row per case: case_id, customer_key, received_at (UTC) and the scope column
-    (category). Returns it sorted, with `previous_id` (the same customer's previous case in scope, or NA),
+    (category, or cluster_id: a case in no cluster is then never a repeat nor a previous case). Returns it sorted, with `previous_id` (the same customer's previous case in scope, or NA),
     `gap_days` and `repeat` (the previous case lies within the window)."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}")
     window = timedelta(days=check_window(window_days))
     out = frame.sort_values(["received_at", "case_id"], kind="mergesort").reset_index(drop=True)
-    groups = ["customer_key"] + (["category"] if scope == "category" else [])
-    keyed = out["customer_key"].notna()
+    groups = ["customer_key"] + ({"category": ["category"], "cluster": ["cluster_id"]}.get(scope, []))
+    keyed = out["customer_key"].notna() & (out["cluster_id"].notna() if scope == "cluster" else True)
     previous_at = out[keyed].groupby(groups, sort=False)["received_at"].shift(1)
     previous_id = out[keyed].groupby(groups, sort=False)["case_id"].shift(1)
     out["previous_id"] = previous_id.reindex(out.index).astype("Int64")

@@ -197,3 +197,26 @@ def test_a_problem_from_a_cluster_counts_the_clusters_complaints(clustered):
         check_effect(s, pid, 60, "day", "boss", "manager", now + timedelta(days=60))
         check = problem_detail(s, pid)["checks"][0]
     assert check["before"] + check["after"] == len(members)  # the cluster's cases, not the whole category
+
+
+def test_repeats_can_be_counted_within_a_problem_cluster(clustered, monkeypatch):
+    from sqlalchemy import update
+
+    from db.repeats import RepeatPolicy, repeat_summary
+
+    monkeypatch.setenv("COMPLAINTS_CUSTOMER_KEY_SECRET", "cluster-repeat")
+    url, rows, _summary, now = clustered
+    with session_scope(url) as s:
+        m = _membership(s)
+        labels = _labels(rows)
+        drops = sorted(c for c in m if labels[c] == "broadband_drops")[:2]
+        signal = next(c for c in sorted(m) if labels[c] == "indoor_signal")
+        # one customer: two broadband-drop complaints and one about indoor signal, all in the network category
+        s.execute(update(Case).where(Case.case_no.in_([*drops, signal]))
+                  .values(customer_phone="13955556666", updated_at=now))
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC)
+    with session_scope(url) as s:
+        by_cluster = repeat_summary(s, start, end, rule=RepeatPolicy(60, "cluster"))
+        by_category = repeat_summary(s, start, end, rule=RepeatPolicy(60, "category"))
+    assert by_cluster["repeats"] == 1 and by_cluster["list"]["case_no"].tolist() == [drops[1]]
+    assert by_category["repeats"] == 2

@@ -31,8 +31,9 @@ def test_the_key_ignores_formatting_and_cannot_be_made_without_the_secret():
     assert customer_key("n/a", SECRET) is None
 
 
-def _frame(rows):
-    return pd.DataFrame([{"case_id": i, "customer_key": k, "received_at": pd.Timestamp(at, tz="UTC"), "category": c}
+def _frame(rows, clusters=None):
+    return pd.DataFrame([{"case_id": i, "customer_key": k, "received_at": pd.Timestamp(at, tz="UTC"), "category": c,
+                          "cluster_id": (clusters or {}).get(i)}
                          for i, (k, at, c) in enumerate(rows, start=1)])
 
 
@@ -57,6 +58,12 @@ def test_the_window_counts_exactly_thirty_days_and_not_a_second_more():
     assert shorter["repeat"].tolist() == [False, False]
     with pytest.raises(ValueError):
         mark_repeats(_frame([("a", t0, "network")]), 0)
+    # by cluster: the same customer twice in one problem cluster is a repeat, in two clusters of one category
+    # it is not, and a case in no cluster is neither
+    by_cluster = mark_repeats(_frame([("a", t0, "network"), ("a", t0 + timedelta(days=2), "network"),
+                                      ("a", t0 + timedelta(days=3), "network"), ("a", t0 + timedelta(days=4), "network")],
+                                     {1: 7, 2: 7, 3: 8}), 30, "cluster")
+    assert by_cluster["repeat"].tolist() == [False, True, False, False]
 
 
 def _load(tmp_path, rows):
