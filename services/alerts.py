@@ -12,9 +12,11 @@ from typing import Any, Callable
 from db import alerts as store
 from db import board
 from db.notices import overdue_by_handler
+from db.problems import overdue_actions
 from db.obligations import thresholds
 from db.session import session_scope
 from domain.alerts import line
+from domain.deid import scrub_text
 from domain.config import local_zone
 from rules.catalogue import BY_ID
 from services.channels import RATE_PER_MINUTE, Settings, Undelivered, load_settings, send_email, send_robot
@@ -22,6 +24,7 @@ from services.channels import RATE_PER_MINUTE, Settings, Undelivered, load_setti
 LOOKBACK = timedelta(hours=26)  # a worker stopped for up to a day still sends what fell due meanwhile
 RETRY_WINDOW = timedelta(hours=6)  # after this, a message that could not be delivered is marked failed
 MAX_BACKOFF = timedelta(hours=1)
+MAX_DIGEST_ACTIONS = 10
 
 Sender = Callable[..., None]
 
@@ -53,7 +56,8 @@ def decide(session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
 
 def digest_rows(session, settings: Settings, now: datetime) -> list[dict[str, Any]]:
     """Once a day at the configured time: per team and for the manager, yesterday's breaches and on-time
-    rates, what is at risk now, and the 督办 notices left unanswered."""
+    rates, what is at risk now, and the 督办 notices left unanswered; the manager's also lists the
+    improvement actions past their due date (10.2.1)."""
     if not settings.digest_time:
         return []
     zone = local_zone()
@@ -64,6 +68,7 @@ def digest_rows(session, settings: Settings, now: datetime) -> list[dict[str, An
     day_end = datetime.combine(local.date(), time(0), tzinfo=zone)
     day_start = day_end - timedelta(days=1)
     late = overdue_by_handler(session, now)
+    overdue_actions_now = overdue_actions(session, now)
     rows = []
     groups = [(team, (team,), [(c, "") for c in cfg.get("channels", [])] +
                ([("email", cfg["lead_email"])] if cfg.get("lead_email") else []))
@@ -82,6 +87,13 @@ def digest_rows(session, settings: Settings, now: datetime) -> list[dict[str, An
         unanswered = sum(late.values()) if not teams else None
         if unanswered is not None:
             lines.append(f"督办通知逾期未答复 {unanswered} 件")
+        if not teams and overdue_actions_now:  # the improvement register's overdue actions (10.2.1), managers only
+            lines.append(f"整改措施逾期 {len(overdue_actions_now)} 项：")
+            # free text written by managers leaves for a robot: de-identified like every alert
+            lines += [f"  问题#{a['problem_id']} {scrub_text(a['problem'], [])[:30]} · {scrub_text(a['text'], [])[:40]} · "
+                      f"{a['owner']} · 逾期 {a['days']} 天" for a in overdue_actions_now[:MAX_DIGEST_ACTIONS]]
+            if len(overdue_actions_now) > MAX_DIGEST_ACTIONS:
+                lines.append(f"  另有 {len(overdue_actions_now) - MAX_DIGEST_ACTIONS} 项见问题台账")
         for channel, address in addresses:
             rows.append({"dedupe_key": f"digest:{local.date()}:{name}:{channel}:{address}", "kind": "digest",
                          "case_id": None, "case_no": None, "rule_id": None, "level": 0, "occurrence": 0,

@@ -263,6 +263,28 @@ def test_a_daily_digest_goes_to_each_team_and_the_manager_once(case, settings, m
     assert "昨日超时" in digests[0][1]
 
 
+def test_the_managers_digest_lists_overdue_improvement_actions(case, settings, mailbox):
+    """An action of the problem register past its due date reaches the manager in the daily digest, not the
+    teams; done actions do not."""
+    from db.problems import add_action, create_problem, update_action
+
+    settings.digest_time = "08:30"
+    morning = datetime(2026, 11, 28, 8, 45, tzinfo=SH).astimezone(timezone.utc)
+    with session_scope(case) as s:
+        pid = create_problem(s, "答复超时", "最终答复经常超时", "张经理", ["AL-1"], "boss", "manager", morning - timedelta(days=10))
+        add_action(s, pid, "corrective", "调整排班保证答复（客户电话13812345678）", "李组长", morning - timedelta(days=3), "boss", "manager",
+                   morning - timedelta(days=10))
+        done = add_action(s, pid, "immediate", "当日答复积压件", "王主管", morning - timedelta(days=5), "boss", "manager",
+                          morning - timedelta(days=10))
+        update_action(s, done, "done", "已清零", "boss", "manager", morning - timedelta(days=6))
+    alerts.sweep(case, morning, settings, worker="w")
+    digests = {to[0]: m for to, m in mailbox.messages if "每日督办摘要" in m}
+    assert "整改措施逾期 1 项" in digests["boss@centre.test"] and "调整排班保证答复" in digests["boss@centre.test"]
+    assert "李组长" in digests["boss@centre.test"] and "当日答复积压件" not in digests["boss@centre.test"]
+    assert "13812345678" not in digests["boss@centre.test"]  # de-identified before it leaves
+    assert "整改措施逾期" not in digests["lead1@centre.test"]
+
+
 def test_policies_are_checked_versioned_and_audited(db_url):
     with pytest.raises(PolicyInvalid, match="trigger 1: rule_id"):
         validate({"triggers": [{"rule_id": "NOPE", "level": 1, "when": "breach", "targets": ["team"]}]})
