@@ -7,6 +7,8 @@
     python manage.py import --watch /exports/inbox [--partial] [--profile P]
     python manage.py profile list|show NAME|export NAME [-o FILE]|import FILE
     python manage.py evaluate --now "2026-03-02 09:00" --format table
+    python manage.py clusters run|assign
+    python manage.py verify
 
 The database is --db URL, else $COMPLAINTS_DB_URL, else data/complaints.sqlite3.
 Exit codes: 0 success, 1 bad input or an unavailable database (with a message), 2 usage error.
@@ -280,6 +282,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clusters(args: argparse.Namespace) -> int:
+    """The clustered problem list (10.2.2): `run` clusters every category's complaints again (ids kept from
+    run to run; a manager's merges and splits kept), `assign` puts complaints imported since into their
+    nearest cluster without a run.
+
+    Example: python manage.py clusters run          # nightly
+    Example: python manage.py clusters assign       # after each import
+    """
+    if args.action == "run":
+        summary = commands.cluster_run(args.db)
+        print("clusters: " + ", ".join(f"{c} {n}" for c, n in summary.items()) if summary else "no complaints to cluster")
+    else:
+        print(f"{commands.cluster_assign(args.db)} complaints assigned")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Run the data checks (10.2.2) and print the open findings per check; decide them on the 数据核查 page."""
+    counts = commands.verify(args.db)
+    for check, n in counts.items():
+        print(f"{check}\t{n}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "init-db": cmd_init_db,
     "seed": cmd_seed,
@@ -293,6 +319,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit-verify": cmd_audit_verify,
     "report": cmd_report,
     "alerts": cmd_alerts,
+    "clusters": cmd_clusters,
+    "verify": cmd_verify,
 }
 
 
@@ -349,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loop", action="store_true", help="keep sweeping until stopped")
     p.add_argument("--interval", type=_positive, default=60, metavar="SECONDS")
     p.add_argument("--now", type=_instant, help="sweep as of this instant (one sweep only)")
+    p = add("clusters")
+    p.add_argument("action", choices=("run", "assign"))
+    add("verify")
     p = add("report")
     p.add_argument("--period", choices=("day", "week"), required=True)
     p.add_argument("--date", type=_day, required=True, metavar="YYYY-MM-DD")

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from db.audit import record
+from db.locks import exclusive
 from db.models import Case, CaseCluster, Cluster, ClusterModel, Handler, Obligation, Team
 from domain.clustering import Model, case_text, centroids_of, cluster, match_by_members, template_sentences, words, \
     words_of_all
@@ -52,6 +53,7 @@ def run(session: Session, actor: str, role: str | None, now: datetime, seed: int
     one holding most of its cases); pinned clusters (a manager's merge or split) keep their members; earlier
     clusters nothing continues are retired. Returns {category: number of active clusters}."""
     require(role, "edit_improvement")
+    exclusive(session, "clusters")  # one run at a time (a page and a nightly job may start together)
     rows = _texts(session)
     by_cat: dict[str, list] = {}
     for r in rows:

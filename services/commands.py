@@ -26,6 +26,7 @@ from db.seed import seed as _seed
 from db.session import DatabaseUnavailable, session_scope, settle_after_bulk
 from db.users import create_user as _create_user
 from domain.importprofile import Profile, ProfileError, from_yaml, to_yaml
+from domain.timeutil import utcnow
 from rules.evaluate import evaluate, flags
 from services.flags import finding_flag
 
@@ -202,3 +203,33 @@ def backup(url: str | None, target: str) -> Path:
 
 def restore(url: str | None, source: str) -> None:
     _restore(url, source)
+
+
+# ---- improvement loop (10.2) --------------------------------------------------------------------------------
+
+
+def cluster_run(url: str | None, now: datetime | None = None) -> dict[str, int]:
+    """Cluster every category's complaints again (cron, e.g. nightly); ids are kept from run to run."""
+    from db.clusters import run
+
+    upgrade(url)
+    with session_scope(url) as session:
+        return run(session, actor="cli", role="admin", now=now or utcnow())
+
+
+def cluster_assign(url: str | None, now: datetime | None = None) -> int:
+    """Assign complaints imported since the last run to their nearest cluster (cron, after each import)."""
+    from db.clusters import assign_new
+
+    upgrade(url)
+    with session_scope(url) as session:
+        return assign_new(session, now or utcnow())
+
+
+def verify(url: str | None, now: datetime | None = None) -> dict[str, int]:
+    """Run the data checks; returns the open findings per check."""
+    from db.verification import run_checks
+
+    upgrade(url)
+    with session_scope(url) as session:
+        return run_checks(session, actor="cli", role="admin", now=now or utcnow())

@@ -220,3 +220,22 @@ def test_repeats_can_be_counted_within_a_problem_cluster(clustered, monkeypatch)
         by_category = repeat_summary(s, start, end, rule=RepeatPolicy(60, "category"))
     assert by_cluster["repeats"] == 1 and by_cluster["list"]["case_no"].tolist() == [drops[1]]
     assert by_category["repeats"] == 2
+
+
+def test_the_command_line_runs_and_assigns(db_url, tmp_path, capsys):
+    import manage
+
+    assert manage.main(["clusters", "assign", "--db", db_url]) == 0  # nothing yet: no model, nothing assigned
+    assert "0 complaints assigned" in capsys.readouterr().out
+    rows = _cases(12)
+    assert import_files(write_csv(tmp_path / "c.csv", rows), now=datetime(2026, 4, 11, tzinfo=UTC)).ok
+    assert manage.main(["clusters", "run", "--db", db_url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("clusters: network ") and "service" in out
+    with session_scope(db_url) as s:
+        assert len(_membership(s)) == len(rows)
+        s.execute(CaseCluster.__table__.delete().where(CaseCluster.case_id.in_(select(Case.id).where(Case.case_no == "K000"))))
+    assert manage.main(["clusters", "assign", "--db", db_url]) == 0
+    assert "1 complaints assigned" in capsys.readouterr().out
+    assert manage.main(["verify", "--db", db_url]) == 0
+    assert "handler_not_on_roster\t1" in capsys.readouterr().out  # the fixture's one handler has no account
