@@ -19,6 +19,7 @@ from domain.clustering import Model, case_text, centroids_of, cluster, match_by_
 from domain.deid import scrub_text
 from domain.i18n import Said
 from domain.roles import require
+from domain.timeutil import utcnow
 
 MIN_SPLIT = 4
 _BATCH = 5000
@@ -141,22 +142,37 @@ def _save_model(session: Session, category: str, model: Model, order: Sequence[i
         row.body, row.run_at = body, now
 
 
+_MODELS: dict[tuple, tuple[Model, list[int]]] = {}  # per process: a model is read and parsed once per run
+
+
 def stored_model(session: Session, category: str) -> tuple[Model, list[int]] | None:
-    cache = session.info.setdefault("cluster_models", {})
-    row = session.get(ClusterModel, category)
-    if row is None:
+    """The last run's model of a category, parsed once per process and run (the body is a few MB at 100k
+    cases: its run time and length are read first, the body only when they are new)."""
+    head = session.execute(select(ClusterModel.run_at, func.length(ClusterModel.body))
+                           .where(ClusterModel.category == category)).one_or_none()
+    if head is None:
         return None
-    key = (category, row.run_at, len(row.body), hash(row.body[-64:]))
-    if key not in cache:
-        d = json.loads(row.body)
-        cache[key] = (Model.from_dict(d), list(d["ids"]))
-    return cache[key]
+    key = (str(session.get_bind().url), category, head[0], head[1])
+    if key not in _MODELS:
+        d = json.loads(session.scalar(select(ClusterModel.body).where(ClusterModel.category == category)))
+        for old in [k for k in _MODELS if k[:2] == key[:2]]:
+            del _MODELS[old]
+        _MODELS[key] = (Model.from_dict(d), list(d["ids"]))
+    return _MODELS[key]
 
 
-def assign_new(session: Session, now: datetime, limit: int | None = None) -> int:
-    """Put every case without a cluster into its nearest one (by the last run's model of its category),
-    without a new run. Returns how many were assigned."""
-    missing = select(Case.id).outerjoin(CaseCluster, CaseCluster.case_id == Case.id).where(CaseCluster.case_id.is_(None))
+def assign_new(session: Session, now: datetime, limit: int | None = None, case_ids: Sequence[int] | None = None) -> int:
+    """Put cases without a cluster into their nearest one (by the last run's model of their category), without
+    a new run: the given cases, else those registered after the newest clustered one (case ids only grow; a
+    run covers every case before it). Returns how many were assigned."""
+    if case_ids is not None:
+        missing = (select(Case.id).outerjoin(CaseCluster, CaseCluster.case_id == Case.id)
+                   .where(Case.id.in_(list(case_ids)), CaseCluster.case_id.is_(None)))
+    else:
+        newest = session.scalar(select(func.max(CaseCluster.case_id)))
+        if newest is None:
+            return 0  # never clustered: nothing to assign to
+        missing = select(Case.id).where(Case.id > newest).order_by(Case.id)
     if limit:
         missing = missing.limit(limit)
     ids = list(session.scalars(missing))
@@ -272,9 +288,9 @@ def _refit_centres(session: Session, category: str) -> None:
             order.append(cid)
     refit = Model(model.vocabulary, model.idf, np.vstack(rows) if rows else model.centroids[:0], model.components,
                   model.template)
-    run_at = session.get(ClusterModel, category).run_at
-    _save_model(session, category, refit, order, run_at)
-    session.info.pop("cluster_models", None)
+    # a new time: the model cached by every process (keyed by time and length) is read again
+    latest = session.get(ClusterModel, category).run_at
+    _save_model(session, category, refit, order, max(utcnow(), latest + timedelta(microseconds=1)))
 
 
 def _retitle(session: Session, cluster_ids: Sequence[int]) -> None:

@@ -234,7 +234,8 @@ def test_the_command_line_runs_and_assigns(db_url, tmp_path, capsys):
     assert out.startswith("clusters: network ") and "service" in out
     with session_scope(db_url) as s:
         assert len(_membership(s)) == len(rows)
-        s.execute(CaseCluster.__table__.delete().where(CaseCluster.case_id.in_(select(Case.id).where(Case.case_no == "K000"))))
+    later = dict(rows[0], case_no="K-LATER", customer_phone="13911110000")
+    assert import_files(write_csv(tmp_path / "n.csv", [later]), now=datetime(2026, 4, 11, tzinfo=UTC)).ok
     assert manage.main(["clusters", "assign", "--db", db_url]) == 0
     assert "1 complaints assigned" in capsys.readouterr().out
     assert manage.main(["verify", "--db", db_url]) == 0
