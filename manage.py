@@ -299,7 +299,10 @@ def cmd_clusters(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Run the data checks (10.2.2) and print the open findings per check; decide them on the 数据核查 page."""
+    """Run the data checks (10.2.2) and print the open findings per check; decide them on the 数据核查 page.
+
+    Example: python manage.py verify
+    """
     counts = commands.verify(args.db)
     for check, n in counts.items():
         print(f"{check}\t{n}")

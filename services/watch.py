@@ -6,7 +6,8 @@ a run claims a file by renaming it into DIR/processing/ — a rename is atomic o
 exactly one run gets each file and the other finds it gone and moves on. A run that dies leaves its file
 in processing/ (named with its process id), where an operator sees it; nothing is imported twice.
 Files whose name contains "contacts" or 联系 are contact exports and are imported after the case files
-of the same pass. With a profile (`--profile P`) every file is read through it. A file changed in the last `settle` seconds may still be being copied in: it waits for
+of the same pass — and after the case files another run on this machine is still importing (a contacts file
+taken while its cases were half in was refused for naming cases not there yet). With a profile (`--profile P`) every file is read through it. A file changed in the last `settle` seconds may still be being copied in: it waits for
 the next pass.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from db.importer import ImportReport, import_files
 from domain.importprofile import Profile
 
 EXPORTS = (".csv", ".xlsx", ".xlsm")
+CASES_WAIT = 600  # seconds a contacts file waits for case files another run is still importing
 
 
 @dataclass
@@ -41,6 +43,30 @@ def _claim(path: Path, processing: Path) -> Path | None:
     except FileNotFoundError:
         return None  # another run took it first
     return target
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    try:  # a run that ended but was not yet reaped by its parent is a zombie: not importing anything
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _cases_in_flight(processing: Path) -> bool:
+    """A case file another run on this machine has claimed and not finished (a dead run's file does not
+    count: it stays in processing/ for an operator)."""
+    for p in processing.iterdir():
+        name, _dot, pid = p.name.rpartition(".")
+        if name and not _is_contacts(name) and pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            return True
+    return False
 
 
 def _report_text(name: str, report: ImportReport) -> str:
@@ -64,6 +90,11 @@ def watch_once(folder: Path, url: str | None, partial: bool = False,
                       and not p.name.startswith(".") and p.stat().st_mtime <= quiet_since),
                      key=lambda p: (_is_contacts(p.name), p.stat().st_mtime, p.name))
     for path in waiting:
+        if _is_contacts(path.name):
+            # contacts name their cases: wait until the case files another run is importing are in
+            deadline = time.time() + CASES_WAIT
+            while _cases_in_flight(processing) and time.time() < deadline:
+                time.sleep(0.2)
         claimed = _claim(path, processing)
         if claimed is None:
             continue

@@ -70,3 +70,31 @@ def test_watch_refuses_a_missing_folder_and_files_with_it(tmp_path, db_url):
     proc = subprocess.run([sys.executable, "manage.py", "import", "x.csv", "--watch", str(tmp_path), "--db", db_url],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2 and "give no file" in proc.stderr
+
+
+def test_a_contacts_file_waits_for_case_files_another_run_is_importing(db_url, tmp_path):
+    """Two runs at once: the contacts file must not go in while the other run's case file is half in (its
+    contacts would name cases not there yet). A file left by a dead run does not hold it up."""
+    import time
+
+    from services.watch import watch_once
+    from tests.helpers import contact_row, write_csv
+
+    inbox = tmp_path / "inbox"
+    (inbox / "processing").mkdir(parents=True)
+    write_csv(inbox / "contacts_now.csv", [contact_row("NOPE-1", "2026-03-01 10:00")])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (inbox / "processing" / f"cases_old.csv.{dead.pid}").write_text("x")  # a dead run's leftover
+    started = time.time()
+    watch_once(inbox, db_url, settle=0)
+    assert time.time() - started < 5  # not held up by a dead run
+
+    write_csv(inbox / "contacts_next.csv", [contact_row("NOPE-2", "2026-03-01 10:00")])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])  # "another run", importing
+    (inbox / "processing" / f"cases_live.csv.{other.pid}").write_text("x")
+    started = time.time()
+    watch_once(inbox, db_url, settle=0)
+    waited = time.time() - started
+    other.wait()
+    assert waited >= 2  # it waited for the other run's case file
