@@ -376,3 +376,9 @@ def cluster_case_nos(session: Session, cluster_id: int, limit: int = 50) -> list
 
 def last_run(session: Session) -> datetime | None:
     return session.scalar(select(func.max(ClusterModel.run_at)))
+
+
+def list_stamp(session: Session) -> tuple:
+    """What the cluster list depends on, cheaply: any rename, merge, split or run (clusters' updated_at) and
+    any new member (the membership count). A page may keep the list until this changes."""
+    return (session.scalar(select(func.max(Cluster.updated_at))), session.scalar(select(func.count()).select_from(CaseCluster)))

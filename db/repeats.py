@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 import pandas as pd
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -190,3 +190,9 @@ def case_repeats(session: Session, case_id: int, rule: RepeatPolicy | None = Non
                     "earlier": (r.received_at, r.id) < (own.received_at, case_id), "counts": same,
                     "gap_days": abs((r.received_at - own.received_at).total_seconds()) / 86400.0})
     return sorted(out, key=lambda x: x["gap_days"])
+
+
+def data_stamp(session: Session) -> tuple:
+    """What repeat figures depend on, cheaply: the cases (count, latest change) and the rule's settings."""
+    return (session.scalar(select(func.count()).select_from(Case)), session.scalar(select(func.max(Case.updated_at))),
+            policy(session))

@@ -3,11 +3,14 @@ their size, weekly trend, missed deadlines, dissatisfaction and teams; rename, m
 to the problem register."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
-from db.clusters import (ClusterRefused, assign_new, cluster_case_nos, cluster_list, examples, last_run, merge, rename,
-                         run, split)
+from db.clusters import (ClusterRefused, assign_new, cluster_case_nos, cluster_list, examples, last_run, list_stamp,
+                         merge, rename, run, split)
 from db.problems import ProblemRefused, create_problem
+from domain.config import database_url
 from domain.i18n import t
 from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
@@ -37,8 +40,20 @@ if editor and c2.button(tr("clu.run"), key="clu_run", type="primary"):
 choices = ["", *ENUMS["category"]]
 category = st.radio(tr("clu.category"), choices, horizontal=True, key="clu_category",
                     format_func=lambda v: label("category", v, L) if v else t("clu.all", L))
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=50)
+def listed(url: str, stamp: tuple, at: datetime, chosen_category: str, chosen_teams: tuple[str, ...]) -> list[dict]:
+    """The list is seconds of work at 100k complaints: kept until a run, a rename, merge or split, a new member
+    (`stamp`) or the next five minutes (`at`, for the missed-deadline shares)."""
+    with db() as session:
+        return cluster_list(session, at, chosen_category or None, teams=chosen_teams)
+
+
 with db() as session:
-    rows = cluster_list(session, now, category or None, teams=teams())
+    stamp = list_stamp(session)
+rows = listed(database_url(), stamp, now.replace(minute=now.minute - now.minute % 5, second=0, microsecond=0),
+              category, tuple(teams()))
 if not rows:
     st.info(tr("clu.none"))
     st.stop()

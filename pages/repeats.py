@@ -6,8 +6,8 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from db.repeats import RepeatPolicy, policy, repeat_summary, save_policy
-from domain.config import local_zone
+from db.repeats import RepeatPolicy, data_stamp, policy, repeat_summary, save_policy
+from domain.config import database_url, local_zone
 from domain.repeats import MAX_WINDOW_DAYS, SCOPES
 from services.improvement import rates_frame, repeats_frame
 from ui.auth import actor, allowed, guard, role
@@ -42,8 +42,17 @@ if not (isinstance(period, (tuple, list)) and len(period) == 2):
 start = datetime.combine(period[0], time(0), tzinfo=local_zone())
 end = datetime.combine(period[1] + timedelta(days=1), time(0), tzinfo=local_zone())
 
+@st.cache_data(ttl=600, show_spinner=False, max_entries=50)
+def figures(url: str, stamp: tuple, start: datetime, end: datetime, chosen_teams: tuple[str, ...],
+            chosen: RepeatPolicy) -> dict:
+    """Seconds of work at 100k complaints: kept until the cases or the rule change (`stamp`)."""
+    with db() as session:
+        return repeat_summary(session, start, end, chosen_teams, chosen)
+
+
 with db() as session:
-    summary = repeat_summary(session, start, end, teams(), rule)
+    stamp = data_stamp(session)
+summary = figures(database_url(), stamp, start, end, tuple(teams()), rule)
 
 m1, m2, m3 = st.columns(3)
 m1.metric(tr("repeat.cases"), summary["cases"])
