@@ -84,7 +84,7 @@ with db() as session:
     shown = examples(session, c["examples"])
 for e in shown:
     with st.container(border=True):
-        st.caption(f"{e['case_no']} · {e['subcategory']} · {e['handler']}")
+        st.caption(md(f"{e['case_no']} · {e['subcategory']} · {e['handler']}"))
         st.text(e["text"])  # de-identified, and never Markdown
 
 

@@ -121,7 +121,7 @@ if p["cases"]:
                    tr("search.category"): label("category", c["category"], L), tr("lib.col.sub"): c["subcategory"] or "",
                    tr("search.handler"): c["handler"], tr("col.team"): c["team"] or ""} for c in p["cases"]],
                  hide_index=True, width="stretch")
-    st.caption(tr("capa.teams") + "：" + "、".join(f"{team or '—'}（{n}）" for team, n in p["teams"]))
+    st.caption(tr("capa.teams") + "：" + md("、".join(f"{team or '—'}（{n}）" for team, n in p["teams"])))
 if editor and p["state"] != "closed":
     with st.form(f"capa_link_{pid}_{p['version']}"):  # keyed by the version: emptied after a change, kept after a refusal
         more = st.text_area(tr("capa.cases"), help=tr("capa.cases_help"))
