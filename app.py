@@ -6,6 +6,7 @@ from datetime import datetime, time
 import streamlit as st
 
 from db.session import DatabaseUnavailable
+from domain import clock
 from domain.roles import may_open, role_label
 from services.bootstrap import demo_accounts_enabled, ensure_database
 from domain.config import database_url, local_zone
@@ -72,7 +73,7 @@ with st.sidebar:
         st.rerun()
     st.toggle(tr("side.live"), value=True, key="app_live")
     if not st.session_state.get("app_live", True):
-        now_local = datetime.now(local_zone())
+        now_local = clock.local_now()
         st.date_input(tr("side.as_of_date"), value=now_local.date(), **date_bounds(), key="app_as_of_date")
         st.time_input(tr("side.as_of_time"), value=time(now_local.hour, 0), key="app_as_of_time", step=900)
     from db.queries import team_names

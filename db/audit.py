@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry
+from domain import clock
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 0x617564697463  # "auditc": the advisory lock key of the chain on PostgreSQL
@@ -51,7 +52,7 @@ def record(session: Session, actor: str, action: str, entity: str, key: str | No
     """Append an entry inside the caller's transaction: it is kept exactly when the change itself is."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    at = datetime.now(timezone.utc)
+    at = clock.stamp()
     b, a = _json(before), _json(after)
     prev = _head(session)
     session.execute(insert(AuditEntry).values(at=at, actor=actor, action=action, entity=entity, entity_key=key,

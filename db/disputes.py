@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db.models import Assessment, AssessmentItem, AssessmentVersion, Case, Dispute, Scorecard
 from db.users import display_name
+from domain import clock
 from domain.i18n import Said
 from domain.roles import require
 from domain.scorecard import score
@@ -65,7 +66,7 @@ def _own(session: Session, assessment_id: int, handler_id: int | None) -> Assess
 def acknowledge(session: Session, assessment_id: int, handler_id: int | None, actor: str, role: str | None,
                 now: datetime | None = None) -> None:
     require(role, "dispute")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     a = _own(session, assessment_id, handler_id)
     if a.acknowledged_at is not None:
         raise DisputeRefused(Said("err.disputes.2"))
@@ -78,7 +79,7 @@ def acknowledge(session: Session, assessment_id: int, handler_id: int | None, ac
 def open_dispute(session: Session, assessment_id: int, reasons: dict[str, str], handler_id: int | None, actor: str,
                  role: str | None, now: datetime | None = None) -> int:
     require(role, "dispute")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     a = _own(session, assessment_id, handler_id)
     card = _card(session, a.scorecard_id)
     if a.acknowledged_at is not None:
@@ -107,7 +108,7 @@ def open_dispute(session: Session, assessment_id: int, reasons: dict[str, str], 
 def decide(session: Session, dispute_id: int, accept: bool, note: str, actor: str, role: str | None,
            now: datetime | None = None) -> None:
     require(role, "decide_dispute")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     d = session.get(Dispute, dispute_id)
     if d is None or d.status != "open":
         raise DisputeRefused(Said("err.disputes.8"))

@@ -12,6 +12,7 @@ from db.audit import record
 from db.bulk import insert_rows
 from db.models import Case, Contact
 from db.obligations import reevaluate
+from domain import clock
 from domain.i18n import Said
 
 
@@ -25,7 +26,7 @@ class StaleEdit(EditRefused):
 
 def add_contact(session: Session, case_no: str, expected_version: int, contact_at: datetime, kind: str,
                 channel: str | None, note: str | None, actor: str, now: datetime | None = None) -> None:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     case = session.execute(select(Case.id, Case.version, Case.received_at).where(Case.case_no == case_no)).first()
     if case is None:
         raise EditRefused(Said("err.edits.1", case_no=case_no))

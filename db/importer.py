@@ -28,6 +28,7 @@ from db.library import sync_imported
 from db.obligations import (evaluation_input, known_case_numbers, live_status, reevaluate, row_maker, store,
                             thresholds)
 from db.session import refresh_statistics, session_scope, settle_after_bulk
+from domain import clock
 from domain.i18n import Said
 from domain.importprofile import Profile
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS
@@ -118,7 +119,7 @@ def store_cases(session: Session, rows: list[dict[str, Any]], present: Sequence[
         for row in session.execute(q):
             existing[row[0]] = row[1]
             stored[row[0]] = tuple(row[2:])
-    now = datetime.now(timezone.utc)
+    now = clock.now_precise()
 
     def values(r: dict[str, Any]) -> dict[str, Any]:
         v = {c: r.get(c) for c in data_cols}
@@ -204,7 +205,7 @@ def write_and_evaluate(session: Session, case_rows: list[dict[str, Any]], presen
     import — and the evaluation runs in worker processes while the rows are written. Known cases that
     changed are evaluated from the database after the write (their other columns and contacts are there).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     step = progress or (lambda frac: None)
     th = thresholds(session)
     known = known_case_numbers(session, [r["case_no"] for r in case_rows])
@@ -364,7 +365,7 @@ def _write(report: ImportReport, tables: dict[str, ix.Table], cases_parsed, cont
         present = list(tables["cases"].frame.columns) if "cases" in tables else []
         in_files = ([r["case_no"] for r in cases_parsed.rows] if cases_parsed is not None else []) + \
             ([r["case_no"] for r in contacts_parsed.rows] if contacts_parsed is not None else [])
-        flag_time = now or datetime.now(timezone.utc)
+        flag_time = now or clock.now_precise()
         before = _flags(session, in_files, flag_time) if dry_run else set()
         written = write_and_evaluate(session, cases_parsed.rows if cases_parsed is not None else [], present,
                                      contacts_parsed.rows if contacts_parsed is not None else [], now,

@@ -20,6 +20,7 @@ from db.audit import record
 from db.board import sql_const
 from db.users import display_name
 from db.bulk import insert_rows
+from domain import clock
 from rules.catalogue import BY_ID
 from db.models import (Assessment, AssessmentItem, Case, Handler, Obligation, SampleItem, SamplingPlan,
                        Scorecard, Team)
@@ -367,7 +368,7 @@ def save_assessment(session: Session, item_id: int, expected_version: int, verdi
     override); another inspector is refused, even after reloading."""
     from domain.scorecard import overrides
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     loaded = load_item(session, item_id)
     if loaded is None:
         raise AssessmentRefused(Said("err.inspection.9", item_id=item_id))
@@ -465,7 +466,7 @@ def calibration_rows(session: Session, now: datetime | None = None) -> pd.DataFr
     answers of calibration sessions still open as of `now` (they are blind until they close)."""
     from db.calibration import CalibrationSession
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     still_blind = (select(SampleItem.id).join(CalibrationSession, CalibrationSession.plan_id == SampleItem.plan_id)
                    .where(CalibrationSession.closed_at.is_(None), CalibrationSession.deadline > now))
     visible = select(Assessment.id).where(Assessment.sample_item_id.not_in(still_blind))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from domain import clock
 from domain.i18n import Said, Term, told
 from domain.importprofile import Profile, Source, read_time
 from domain.timeutil import TimeParseError, parse_instant
@@ -368,7 +369,7 @@ def _enum_parser(kind: str) -> Callable[[str], str]:
 
 
 def _parsers(zone: ZoneInfo | None) -> dict[str, Callable[[str], Any]]:
-    latest = datetime.now(timezone.utc) + LATEST_AHEAD
+    latest = clock.now_precise() + LATEST_AHEAD
 
     def time(text: str) -> datetime:
         try:

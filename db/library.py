@@ -20,6 +20,7 @@ from db.audit import record
 from db.board import sql_const
 from db.models import Case, Contact, Handler, Obligation, Setting, Team, TrainingSession, TypicalMark
 from db.obligations import live_status, reevaluate
+from domain import clock
 from rules.applies import applicable_checks
 from domain.deid import scrub_text
 from domain.i18n import Said
@@ -98,7 +99,7 @@ def mark_typical(session: Session, case_no: str, expected_version: int, summary:
                  tags: Sequence[str], clauses: Sequence[str], example: str | None, actor: str,
                  now: datetime | None = None) -> int:
     """Mark (or re-mark with new text) a case as typical. Returns the new mark's id."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     case = session.scalar(select(Case).where(Case.case_no == case_no))
     if case is None:
         raise LibraryRefused(Said("err.library.2", case_no=case_no))
@@ -133,7 +134,7 @@ def mark_typical(session: Session, case_no: str, expected_version: int, summary:
 
 
 def unmark_typical(session: Session, case_no: str, expected_version: int, actor: str, now: datetime | None = None) -> None:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     case = session.scalar(select(Case).where(Case.case_no == case_no))
     if case is None:
         raise LibraryRefused(Said("err.library.6", case_no=case_no))
@@ -170,7 +171,7 @@ def sync_imported(session: Session, case_ids: Sequence[int], now: datetime | Non
     the de-identified text of entries whose case changed is rebuilt. Returns how many entries were added."""
     if not case_ids:
         return 0
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     added = 0
     ids = list(case_ids)
     for n in range(0, len(ids), 900):
@@ -479,7 +480,7 @@ def _record_checks(session: Session, case_ids: Sequence[int], now: datetime) -> 
 def archive_cases(session: Session, versions: dict[str, int], actor: str, now: datetime | None = None) -> list[str]:
     """Archive the given cases (case_no -> the version the page showed) now. All or nothing: a case whose
     records are incomplete, that is not closed, already archived or changed meanwhile refuses the batch."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     if not versions:
         raise LibraryRefused(Said("err.library.12"))
     cases = {c.case_no: c for c in session.scalars(select(Case).where(Case.case_no.in_(list(versions))))}

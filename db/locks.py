@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from domain import clock
 from domain.i18n import Said, Term
 
 
@@ -51,7 +52,7 @@ def exclusive(session: Session, name: str, wait_seconds: float = 120) -> None:
                 session.execute(
                     text("INSERT INTO settings (key, value, updated_at) VALUES (:k, :v, :t) "
                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
-                    {"k": f"lock.{name}", "v": "held", "t": datetime.now(timezone.utc).replace(tzinfo=None)},
+                    {"k": f"lock.{name}", "v": "held", "t": clock.stamp().replace(tzinfo=None)},
                 )
             finally:
                 session.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}"))

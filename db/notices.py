@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db.models import Case, Handler, Notice, Team
 from db.board import DEADLINE_RULES
+from domain import clock
 from domain.i18n import Said
 from domain.roles import require
 
@@ -23,7 +24,7 @@ class NoticeRefused(ValueError):
 def send_notice(session: Session, case_no: str, rule_id: str, message: str, reply_by: datetime, actor: str,
                 role: str | None, now: datetime | None = None) -> int:
     require(role, "send_notice")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     message = (message or "").strip()
     case = session.execute(select(Case.id, Case.handler_id, Case.team_id).where(Case.case_no == case_no)).first()
     if case is None:
@@ -53,7 +54,7 @@ def _mine(session: Session, notice_id: int, handler_id: int | None) -> Notice:
 def acknowledge(session: Session, notice_id: int, actor: str, role: str | None, handler_id: int | None,
                 now: datetime | None = None) -> None:
     require(role, "answer_notice")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     notice = _mine(session, notice_id, handler_id)
     if notice.acknowledged_at is None:
         session.execute(update(Notice).where(Notice.id == notice_id, Notice.acknowledged_at.is_(None))
@@ -64,7 +65,7 @@ def acknowledge(session: Session, notice_id: int, actor: str, role: str | None, 
 def answer(session: Session, notice_id: int, text: str, contacted_at: datetime | None, actor: str,
            role: str | None, handler_id: int | None, now: datetime | None = None) -> None:
     require(role, "answer_notice")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     text = (text or "").strip()
     notice = _mine(session, notice_id, handler_id)
     if notice.answered_at is not None:

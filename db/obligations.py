@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db.bulk import _instant, _pipelined, epoch_text, insert_prepared, insert_tuples
 from db.session import refresh_statistics
 from db.models import Case, Contact, DeadlineEpisode, DeadlineHour, Obligation, RejectionReview, Setting
+from domain import clock
 from rules.catalogue import BY_ID, RULES_VERSION, STORED_STATE
 from rules.evaluate import NONE, OUTCOMES, RULE_CODE, RULE_IDS, Finish, Outcomes, Spans, start_evaluation
 from rules.thresholds import DEFAULT, Thresholds
@@ -284,7 +285,7 @@ def reevaluate(session: Session, case_ids: Sequence[int], now: datetime | None =
     """Re-evaluate the given cases (after an import or an edit) and replace their stored obligations."""
     if not case_ids:
         return 0
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     th = th or thresholds(session)
     cases = load_cases(session, case_ids)
     return store(session, cases, _evaluate(session, cases, now, th), now, th)
@@ -305,7 +306,7 @@ def row_maker(session: Session, evaluated_at: datetime, th: Thresholds) -> Finis
 def reevaluate_all(session: Session, now: datetime | None = None, th: Thresholds | None = None,
                    progress: Progress | None = None, batch: int = 50000, workers: int | None = None) -> int:
     """Bulk job after a threshold or rule change: every case, in batches, in the caller's transaction."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     th = th or thresholds(session)
     all_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
     total, done, stored = len(all_ids), 0, 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import record
 from db.models import ImportProfile, ImportProfileVersion
+from domain import clock
 from domain.i18n import Said
 from domain.importprofile import Profile, ProfileError, from_dict, to_dict
 from domain.roles import require
@@ -94,7 +95,7 @@ def save_profile(session: Session, profile: Profile, *, actor: str, role: str | 
     `expected_version` is the version the editor started from (None: a new profile); a name already
     taken by another profile, or a version saved by someone else meanwhile, is refused."""
     require(role, "edit_import_profile")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     if len(note or "") > NOTE_MAX:
         raise ProfileRefused(Said("err.profile.note_long", limit=NOTE_MAX))
     try:

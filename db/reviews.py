@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db.models import Case, Handler, RejectionReview, Team
 from db.obligations import reevaluate
+from domain import clock
 from domain.i18n import Said
 from domain.roles import require
 from rules.facts import VALID_GROUNDS
@@ -50,7 +51,7 @@ def waiting_count(session: Session, now: datetime, teams: Sequence[str] = ()) ->
 def review_rejection(session: Session, case_no: str, expected_version: int, outcome: str, ground: str | None,
                      note: str, actor: str, role: str | None, now: datetime | None = None) -> None:
     require(role, "review_rejection")
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     note = (note or "").strip()
     case = session.execute(select(Case.id, Case.acceptance, Case.version, Case.handler_id, Case.team_id,
                                   Case.rejection_reason).where(Case.case_no == case_no)).first()

@@ -19,6 +19,7 @@ from db.importer import write_and_evaluate
 from db.obligations import write_hours
 from db.locks import exclusive
 from db.session import refresh_statistics, session_scope, settle_after_bulk
+from domain import clock
 from domain.vocab import CASE_COLUMNS
 
 UTC = timezone.utc
@@ -293,7 +294,7 @@ def seed(n: int, seed_value: int = 1, now: datetime | None = None, url: str | No
     """Add N demo cases (existing case numbers from the same seed are updated) and evaluate them, in one
     transaction. Large seeds generate the next chunk of cases in a second process while this one writes
     and evaluates the previous (generating was a quarter of a 100k seed)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now_precise()
     if n <= SEED_CHUNK:
         chunks = iter([generate(n, seed_value, now)])
         child = None

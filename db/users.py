@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.audit import record
 from db import throttle
 from db.models import Case, Handler, Obligation, User, UTCDateTime
+from domain import clock
 from domain.i18n import Said
 from domain.roles import ROLES, require
 
@@ -142,7 +143,7 @@ def authenticate(username: str, password: str, now: datetime | None = None, url:
     from db.session import session_scope
 
     with session_scope(url) as session:
-        outcome = _attempt(session, username, password, now or datetime.now(timezone.utc), address)
+        outcome = _attempt(session, username, password, now or clock.now_precise(), address)
     if outcome == MUST_CHANGE:
         raise MustChangePassword("请先设置新密码：管理员已重置您的密码。")
     if isinstance(outcome, str):

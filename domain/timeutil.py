@@ -5,6 +5,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from domain import clock
 from domain.config import local_zone
 
 UTC = timezone.utc
@@ -47,7 +48,8 @@ def to_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The clock's current instant (kept for callers that already import it from here)."""
+    return clock.now()
 
 
 def to_local(value: datetime | None, zone: ZoneInfo | None = None) -> datetime | None:

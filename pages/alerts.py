@@ -10,6 +10,7 @@ import streamlit as st
 from db import alerts as store
 from db.obligations import thresholds
 from db.queries import team_names
+from domain import clock
 from domain.alerts import DEADLINE_RULES, KINDS, NOTICE, TARGETS, WHEN, PolicyInvalid, dumps
 from domain.vocab import ENUMS, label
 from domain.config import local_zone
@@ -94,7 +95,7 @@ if allowed("edit_alerts"):
                                     scope_channels, policy.quiet)
             try:
                 with db() as session:
-                    saved = store.save_policy(session, body, actor(), role(), datetime.now(local_zone()))
+                    saved = store.save_policy(session, body, actor(), role(), clock.local_now())
             except (PolicyInvalid, ValueError) as exc:
                 st.error(tr("al.invalid", error=md(refusal(exc))))
             else:
@@ -107,7 +108,7 @@ if allowed("edit_alerts"):
         if save:
             try:
                 with db() as session:
-                    saved = store.save_policy(session, raw, actor(), role(), datetime.now(local_zone()))
+                    saved = store.save_policy(session, raw, actor(), role(), clock.local_now())
             except (PolicyInvalid, ValueError) as exc:
                 st.error(tr("al.invalid", error=md(refusal(exc))))
             else:

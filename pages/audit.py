@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
+from domain import clock
 from domain.i18n import t
 
 from db.audit import search
@@ -23,7 +24,7 @@ with st.form("audit_form"):
     action = c2.selectbox(tr("audit.action"), ["", *audit_actions(L)], key="audit_action",
                           format_func=lambda code: t(f"audit.act.{code}", L) if code else "")
     key = c3.text_input(tr("audit.key"), key="audit_key")
-    today = datetime.now(local_zone()).date()
+    today = clock.today()
     period = c4.date_input(tr("audit.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="audit_period")
     st.form_submit_button(tr("search.submit"))
 since = until = None

@@ -13,6 +13,7 @@ from db import board as q
 from db import alerts as alert_store
 from db import notices, reviews
 from db.obligations import thresholds
+from domain import clock
 from services import board as view
 from services.views import rule_title
 from domain.config import local_zone
@@ -44,7 +45,7 @@ with (st.container(height=1, border=False) if WALL else st.expander(tr("search.s
     rules = c4.multiselect(tr("board.rules"), list(q.DEADLINE_RULES), default=list(q.BOARD_RULES),
                            placeholder=tr("common.choose"), key="board_rules", format_func=lambda r: rule_title(r, L))
     c5, c6, c7, c8, c9 = st.columns(5)
-    today = datetime.now(local_zone()).date()
+    today = clock.today()
     period = c5.date_input(tr("board.period"), value=(today - timedelta(days=6), today), **date_bounds(), key="board_period")
     refresh = c6.number_input(tr("board.refresh"), min_value=2, max_value=600, step=1, key="board_refresh",
                               value=int(os.environ.get("COMPLAINTS_BOARD_REFRESH", "30")))

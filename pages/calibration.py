@@ -14,16 +14,18 @@ from domain.timeutil import fmt_local
 from services.views import person
 from ui import charts
 from ui.auth import actor, guard, role
-from ui.common import as_of, confirmed, db, flash, lang, md, refusal, tr
+from ui.common import server_now, confirmed, db, flash, lang, md, refusal, tr
 
 guard("calibration")
 L = lang()
-now = as_of()
+# Blindness is an access decision: the server's clock decides whether a session has closed, never the
+# sidebar's replay instant (a date past the deadline must not reveal the other inspectors' verdicts).
+live = server_now()
 me = actor()
 st.title(tr("page.calibration"))
 
 with db() as session:
-    rows = cal.sessions(session, now)
+    rows = cal.sessions(session, live)
     people = display_names(session)
 
 t_session, t_graders = st.tabs([tr("cal.tab.session"), tr("cal.tab.graders")])
@@ -50,7 +52,7 @@ with t_session:
         if not row["closed"]:
             st.info(tr("cal.blind"), icon=":material/visibility_off:")
             with db() as session:
-                mine = cal.answers(session, sid, me, now, whose=me)
+                mine = cal.answers(session, sid, me, live, whose=me)
             if not mine.empty:
                 st.markdown(f"#### {tr('cal.mine')}")
                 st.dataframe(pd.DataFrame({tr("qa.col.case_no"): mine["case_no"],
@@ -60,7 +62,7 @@ with t_session:
             if may_lead and confirmed(tr("cal.close"), "cal_close", tr("cal.close_confirm")):
                 try:
                     with db() as session:
-                        cal.close_session(session, sid, me, role(), now)
+                        cal.close_session(session, sid, me, role(), live)
                 except cal.CalibrationRefused as exc:
                     st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:
@@ -68,8 +70,8 @@ with t_session:
                     st.rerun()
         else:
             with db() as session:
-                answers = cal.answers(session, sid, me, now)
-                scores = cal.scores(session, sid, me, now)
+                answers = cal.answers(session, sid, me, live)
+                scores = cal.scores(session, sid, me, live)
                 agreed = cal.consensus(session, sid)
             if answers.empty:
                 st.info(tr("cal.no_answers"))
@@ -128,7 +130,7 @@ with t_session:
                                 with db() as session:
                                     for case_no, verdict in picks.items():
                                         if verdict and verdict != agreed.get((case_no, key)):
-                                            cal.set_consensus(session, sid, case_no, key, verdict, me, role(), now)
+                                            cal.set_consensus(session, sid, case_no, key, verdict, me, role(), live)
                             except cal.CalibrationRefused as exc:
                                 st.error(tr("edit.refused", error=md(refusal(exc))))
                             else:

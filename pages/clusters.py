@@ -16,24 +16,25 @@ from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
 from services.improvement import clusters_frame, cluster_title
 from ui.auth import actor, allowed, current_user, guard, role
-from ui.common import as_of, db, flash, lang, md, refusal, teams, tr
+from ui.common import as_of, server_now, db, flash, lang, md, refusal, teams, tr
 
 guard("clusters")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.clusters"))
 st.caption(tr("clu.intro"))
 editor = allowed("edit_improvement")
 
 with db() as session:
-    assign_new(session, now)  # complaints imported since the last run join their nearest problem
+    assign_new(session, live)  # complaints imported since the last run join their nearest problem
     ran = last_run(session)
 c1, c2 = st.columns([3, 1])
 c1.caption(tr("clu.last_run", when=fmt_local(ran)) if ran else tr("clu.never"))
 if editor and c2.button(tr("clu.run"), key="clu_run", type="primary"):
     with st.spinner(tr("clu.run")):
         with db() as session:
-            summary = run(session, actor(), role(), now)
+            summary = run(session, actor(), role(), live)
     flash(tr("clu.ran", summary="，".join(f"{label('category', c, L)} {n}" for c, n in summary.items())))
     st.rerun()
 
@@ -106,22 +107,22 @@ left, right = st.columns(2)
 with left.form(f"clu_rename_{cid}"):
     name = st.text_input(tr("clu.rename"), value=c["name"] or "", max_chars=200)
     if st.form_submit_button(tr("clu.rename_save")):
-        attempt(lambda s: rename(s, cid, name, actor(), role(), now), tr("clu.saved"))
+        attempt(lambda s: rename(s, cid, name, actor(), role(), live), tr("clu.saved"))
 with right.form(f"clu_merge_{cid}"):
     others = {r["id"]: f"#{r['id']} {cluster_title(r, L)}" for r in rows if r["id"] != cid and r["category"] == c["category"]}
     chosen_others = st.multiselect(tr("clu.merge_with"), list(others), format_func=others.get,
                                    placeholder=tr("common.choose"))
     if st.form_submit_button(tr("clu.merge")):
-        attempt(lambda s: merge(s, [cid, *chosen_others], actor(), role(), now), lambda kept: tr("clu.merged", id=kept))
+        attempt(lambda s: merge(s, [cid, *chosen_others], actor(), role(), live), lambda kept: tr("clu.merged", id=kept))
 b1, b2 = st.columns(2)
 if b1.button(tr("clu.split"), key=f"clu_split_{cid}"):
-    attempt(lambda s: split(s, cid, actor(), role(), now), lambda ids: tr("clu.split_done", a=ids[0], b=ids[1]))
+    attempt(lambda s: split(s, cid, actor(), role(), live), lambda ids: tr("clu.split_done", a=ids[0], b=ids[1]))
 if b2.button(tr("clu.to_problem"), key=f"clu_problem_{cid}", type="primary"):
     def register(s):
         numbers = cluster_case_nos(s, cid)
         statement = t("clu.problem_statement", L, id=cid, terms="、".join(c["terms"][:6]), n=c["size"])
         owner = (current_user() or {}).get("display_name") or actor()
-        new_id = create_problem(s, cluster_title(c, L), statement, owner, numbers, actor(), role(), now,
+        new_id = create_problem(s, cluster_title(c, L), statement, owner, numbers, actor(), role(), live,
                                 scope_category=c["category"], scope_subcategories=[], scope_cluster_id=cid)
         st.session_state["capa_open"] = new_id
         return new_id

@@ -17,11 +17,12 @@ from services.board import export_name
 from services.library_view import pack_docx
 from services.views import coaching_state, person
 from ui.auth import actor, allowed, current_user, guard, role
-from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
+from ui.common import as_of, server_now, date_bounds, db, flash, lang, md, refusal, tr
 
 guard("coaching")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.coaching"))
 st.caption(tr("coach.intro"))
 
@@ -73,7 +74,7 @@ with new_tab:
             try:
                 with db() as session:
                     create_coaching(session, handler, items, note, cases, todo,
-                                    datetime.combine(follow_day, time(9, 0), tzinfo=local_zone()), actor(), role(), now,
+                                    datetime.combine(follow_day, time(9, 0), tzinfo=local_zone()), actor(), role(), live,
                                     int(source) if source and source.isdigit() else None)
             except CoachingRefused as exc:
                 st.error(tr("edit.refused", error=md(refusal(exc))))
@@ -128,7 +129,7 @@ with list_tab:
                 try:
                     with db() as session:
                         close_coaching(session, r["id"], outcome, (current_user() or {}).get("display_name") or actor(),
-                                       actor(), role(), now)
+                                       actor(), role(), live)
                 except CoachingRefused as exc:
                     st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:

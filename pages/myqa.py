@@ -14,11 +14,12 @@ from domain.timeutil import fmt_local
 from db.users import display_names
 from services.views import coaching_state, person
 from ui.auth import actor, allowed, guard, my_handler_id, role
-from ui.common import as_of, db, flash, lang, md, refusal, tr
+from ui.common import as_of, server_now, db, flash, lang, md, refusal, tr
 
 guard("myqa")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.myqa"))
 st.caption(tr("myqa.intro"))
 mine = my_handler_id()
@@ -50,7 +51,7 @@ for c in coached:
             if answering and a["done_at"] is None and right.button(tr("myqa.action_done"), key=f"myqa_act_{a['id']}"):
                 try:
                     with db() as session:
-                        complete_action(session, a["id"], mine, actor(), role(), now)
+                        complete_action(session, a["id"], mine, actor(), role(), live)
                 except CoachingRefused as exc:
                     st.error(tr("edit.refused", error=md(refusal(exc))))
                 else:
@@ -59,7 +60,7 @@ for c in coached:
         if answering and c["acknowledged_at"] is None and st.button(tr("myqa.coach_ack"), key=f"myqa_coach_ack_{c['id']}"):
             try:
                 with db() as session:
-                    acknowledge_coaching(session, c["id"], mine, actor(), role(), now)
+                    acknowledge_coaching(session, c["id"], mine, actor(), role(), live)
             except CoachingRefused as exc:
                 st.error(tr("edit.refused", error=md(refusal(exc))))
             else:

@@ -18,11 +18,12 @@ from services.board import export_name, export_stamp
 from services.improvement import (actions_frame, checks_frame, problem_pdf, problems_frame, register_xlsx,
                                   split_case_numbers)
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, date_bounds, db, flash, lang, md, refusal, tr
+from ui.common import as_of, server_now, date_bounds, db, flash, lang, md, refusal, tr
 
 guard("problems")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.problems"))
 st.caption(tr("capa.intro"))
 editor = allowed("edit_improvement")
@@ -72,7 +73,7 @@ if editor:
                 try:
                     with db() as session:
                         new_id = create_problem(session, title, statement, owner, split_case_numbers(cases), actor(),
-                                                role(), now)
+                                                role(), live)
                 except ProblemRefused as exc:
                     st.error(tr("capa.refused", error=md(refusal(exc))))
                 else:
@@ -130,7 +131,7 @@ if editor and p["state"] != "closed":
         remove = c2.form_submit_button(tr("capa.unlink"))
     if add or remove:
         numbers = split_case_numbers(more)
-        attempt(lambda s: link_cases(s, pid, numbers, actor(), role(), now, unlink=remove), tr("capa.saved"))
+        attempt(lambda s: link_cases(s, pid, numbers, actor(), role(), live, unlink=remove), tr("capa.saved"))
 
 st.markdown(f"#### {tr('capa.analysis')}")
 categories = list(ENUMS["category"])
@@ -156,7 +157,7 @@ if editor and p["state"] != "closed":
         fix_day = c4.date_input(tr("capa.fixed_at"), value=fixed_local, **date_bounds())
         if st.form_submit_button(tr("capa.save"), type="primary"):
             fixed = local_day(fix_day) if has_fix else None
-            attempt(lambda s: save_analysis(s, pid, p["version"], actor(), role(), now, statement=statement, owner=owner,
+            attempt(lambda s: save_analysis(s, pid, p["version"], actor(), role(), live, statement=statement, owner=owner,
                                             cause_category=cause, root_cause=root, whys=whys, scope_category=scope_cat,
                                             scope_subcategories=scope_subs, fixed_at=fixed), tr("capa.saved"))
 else:
@@ -181,7 +182,7 @@ if editor and p["state"] != "closed":
                             **date_bounds())
         what = st.text_area(tr("capa.action_text"), max_chars=2000)
         if st.form_submit_button(tr("capa.action_add")):
-            attempt(lambda s: add_action(s, pid, kind, what, who, local_day(due, end=True), actor(), role(), now),
+            attempt(lambda s: add_action(s, pid, kind, what, who, local_day(due, end=True), actor(), role(), live),
                     tr("capa.action_added"))
     open_actions = [a for a in p["actions"] if a["state"] == "open"]
     if open_actions:
@@ -192,7 +193,7 @@ if editor and p["state"] != "closed":
                              format_func=lambda v: t(f"capa.astate.{v}", L))
             evidence = st.text_area(tr("capa.evidence"), max_chars=2000)
             if st.form_submit_button(tr("capa.action_update")):
-                attempt(lambda s: update_action(s, which, state, evidence, actor(), role(), now), tr("capa.saved"))
+                attempt(lambda s: update_action(s, which, state, evidence, actor(), role(), live), tr("capa.saved"))
 
 st.markdown(f"#### {tr('capa.checks')}")
 st.caption(tr("capa.check_intro"))
@@ -206,7 +207,7 @@ if editor and p["state"] in ("verifying", "not_effective"):
         window = c1.number_input(tr("capa.window"), min_value=1, max_value=365, value=30, step=1)
         basis = c2.radio(tr("capa.basis"), BASES, horizontal=True, format_func=lambda v: t(f"capa.basis.{v}", L))
         if st.form_submit_button(tr("capa.run_check")):
-            attempt(lambda s: check_effect(s, pid, int(window), basis, actor(), role(), now), tr("capa.saved"))
+            attempt(lambda s: check_effect(s, pid, int(window), basis, actor(), role(), live), tr("capa.saved"))
 
 if editor and p["next_states"]:
     st.markdown(f"#### {tr('capa.move')}")
@@ -214,5 +215,5 @@ if editor and p["next_states"]:
         target = st.selectbox(tr("capa.move_to"), p["next_states"], format_func=lambda v: t(f"capa.state.{v}", L))
         reason = st.text_area(tr("capa.reason"), max_chars=2000)
         if st.form_submit_button(tr("capa.move"), type="primary"):
-            attempt(lambda s: move(s, pid, p["version"], target, actor(), role(), now, reason=reason),
+            attempt(lambda s: move(s, pid, p["version"], target, actor(), role(), live, reason=reason),
                     tr("capa.moved", state=t(f"capa.state.{target}", L)))

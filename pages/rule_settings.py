@@ -8,6 +8,7 @@ import streamlit as st
 from db.obligations import counts_by_rule, load_cases, thresholds
 from db.queries import case_ids_received_between
 from db.settings import apply_thresholds
+from domain import clock
 from rules.thresholds import MAXIMA, Thresholds
 from domain.config import local_zone
 from services.views import rules_table, threshold_rows, whatif
@@ -35,7 +36,7 @@ with st.form("rules_whatif"):
         trial_values[name] = cols[i % 3].number_input(caption, min_value=0.0, max_value=float(MAXIMA[name]),
                                                       value=float(value), step=1.0,
                                                       key=f"rules_th_{name}", help=help_text)
-    today = datetime.now(local_zone()).date()
+    today = clock.today()
     period = st.date_input(tr("rules.period"), value=(today - timedelta(days=30), today), **date_bounds(), key="rules_period")
     run = st.form_submit_button(tr("rules.run_whatif"))
 

@@ -17,11 +17,12 @@ from domain.timeutil import fmt_local
 from domain.vocab import ENUMS, label
 from services.views import person, stratum_word
 from ui.auth import actor, allowed, guard
-from ui.common import as_of, confirmed, date_bounds, db, flash, lang, md, refusal, tr, words
+from ui.common import as_of, server_now, confirmed, date_bounds, db, flash, lang, md, refusal, tr, words
 
 guard("sampling")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.sampling"))
 
 
@@ -127,7 +128,7 @@ with new_tab:
         try:
             with st.spinner(tr("qa.working")), db() as session:
                 sizes: dict[str, int] = {}
-                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), now, sizes,
+                plan_id, n = create_plan(session, name, purpose, m, pop, seed, chosen, card_id, actor(), live, sizes,
                                          deadline=deadline, threshold=threshold)
         except SampleInvalid as exc:
             st.error(tr("qa.invalid", error=md(refusal(exc))))

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from db.queries import SearchFilters, SearchRefused, search_cases
+from domain import clock
 from domain.config import local_zone
 from services.views import search_table
 from domain.vocab import ENUMS, label
@@ -29,7 +30,7 @@ with st.form("search_form"):
                           format_func=words("status"))
     flag = c6.selectbox(tr("search.flag"), ["any", "breached", "at_risk", "review", "none"], key="search_flag",
                         format_func=words("flag"))
-    today = datetime.now(local_zone()).date()
+    today = clock.today()
     period = c7.date_input(tr("search.received"), value=(today - timedelta(days=180), today), **date_bounds(), key="search_period")
     st.form_submit_button(tr("search.submit"), type="primary")
 

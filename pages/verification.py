@@ -8,11 +8,12 @@ from domain.i18n import t
 from domain.verification import CHECKS, DECISIONS, STATES
 from services.improvement import verification_detail, verification_frame
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, refusal, tr, words
+from ui.common import as_of, server_now, db, flash, lang, md, refusal, tr, words
 
 guard("verification")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.verification"))
 st.caption(tr("verify.intro"))
 editor = allowed("edit_improvement")
@@ -21,7 +22,7 @@ if not editor:
 elif st.button(tr("verify.run"), key="verify_run", type="primary"):
     with st.spinner(tr("verify.run")):
         with db() as session:
-            counts = run_checks(session, actor(), role(), now)
+            counts = run_checks(session, actor(), role(), live)
     flash(tr("verify.ran", n=sum(counts.values())))
     st.rerun()
 
@@ -49,7 +50,7 @@ if editor:
             if st.form_submit_button(tr("verify.save")):
                 try:
                     with db() as session:
-                        decide(session, pick, decision, note, actor(), role(), now)
+                        decide(session, pick, decision, note, actor(), role(), live)
                 except VerificationRefused as exc:
                     st.error(tr("verify.refused", error=md(refusal(exc))))
                 else:

@@ -15,11 +15,12 @@ from domain.timeutil import fmt_local
 from domain.walk import CLAUSES, STEP_KEYS, VERDICTS, findings
 from services.views import flow_stages
 from ui.auth import actor, allowed, guard, role
-from ui.common import as_of, db, flash, lang, md, refusal, tr
+from ui.common import as_of, server_now, db, flash, lang, md, refusal, tr
 
 guard("walk")
 L = lang()
 now = as_of()
+live = server_now()  # writes and access decisions: the server's clock, never the replay instant
 st.title(tr("page.walk"))
 st.caption(tr("walk.intro"))
 
@@ -66,7 +67,7 @@ if case_no:
                 if st.form_submit_button(tr("walk.save"), type="primary"):
                     try:
                         with db() as session:
-                            record_walk(session, case_no, verdicts, notes, summary, actor(), role(), now, problem)
+                            record_walk(session, case_no, verdicts, notes, summary, actor(), role(), live, problem)
                     except WalkRefused as exc:
                         st.error(tr("walk.refused", error=md(refusal(exc))))
                     else:

@@ -4,7 +4,7 @@ message, within the robots' rate limits, retried with exponential backoff, cance
 met meanwhile. `manage.py alerts` runs one sweep (cron, every minute) or `--loop`."""
 from __future__ import annotations
 
-import time as clock
+import time as _time
 from collections import defaultdict
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Callable
@@ -15,6 +15,7 @@ from db.notices import overdue_by_handler
 from db.problems import overdue_actions
 from db.obligations import thresholds
 from db.session import session_scope
+from domain import clock
 from domain.alerts import line
 from domain.deid import scrub_text
 from domain.config import local_zone
@@ -165,7 +166,7 @@ def _retry(url: str | None, rows: list[tuple], now: datetime, error: str, counts
 def sweep(url: str | None = None, now: datetime | None = None, settings: Settings | None = None,
           worker: str | None = None, **senders: Sender) -> dict[str, int]:
     """One sweep: decide and write what is due, mark rows a stopped worker left behind, deliver."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     settings = settings or load_settings()
     worker = worker or store.worker_name()
     with session_scope(url) as session:
@@ -180,7 +181,7 @@ def sweep(url: str | None = None, now: datetime | None = None, settings: Setting
 def loop(url: str | None, interval: float = 60, stop: Callable[[], bool] = lambda: False) -> None:
     while not stop():
         sweep(url)
-        clock.sleep(interval)
+        _time.sleep(interval)
 
 
 def send_test(settings: Settings, channel: str, address: str = "") -> None:
@@ -220,7 +221,7 @@ def policy_from_form(rows: list[dict], quiet_start, quiet_end, teams, categories
                          "max_repeats": 0 if blank(r.get("max_repeats")) else r["max_repeats"],
                          "targets": list(r.get("targets") or []), "via": list(r.get("via") or []),
                          "urgent": bool(r.get("urgent"))})
-    clock = (lambda t: t.strftime("%H:%M") if t is not None else None)
-    return {"triggers": triggers, "quiet_start": clock(quiet_start), "quiet_end": clock(quiet_end),
+    hhmm = (lambda t: t.strftime("%H:%M") if t is not None else None)
+    return {"triggers": triggers, "quiet_start": hhmm(quiet_start), "quiet_end": hhmm(quiet_end),
             "teams": list(teams), "categories": list(categories), "channels": list(channels),
-            "quiet": {k: [clock(a), clock(b)] for k, (a, b) in (keep_quiet or {}).items()}}
+            "quiet": {k: [hhmm(a), hhmm(b)] for k, (a, b) in (keep_quiet or {}).items()}}

@@ -166,7 +166,7 @@ def send_robot(settings: Settings, channel: str, title: str, lines: Sequence[str
         _check(answer, "errcode")
     elif kind == "dingtalk":
         if cfg.get("secret"):
-            ts = int(time.time() * 1000)
+            ts = int(time.time() * 1000)  # real clock: the robot checks the signature's time against its own
             url = f"{url}&timestamp={ts}&sign={dingtalk_sign(cfg['secret'], ts)}"
         body = "#### " + title + "\n\n" + "\n\n".join("- " + line for line in lines)
         if mobiles:
@@ -177,7 +177,7 @@ def send_robot(settings: Settings, channel: str, title: str, lines: Sequence[str
     elif kind == "feishu":
         payload: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
         if cfg.get("secret"):
-            ts = int(time.time())
+            ts = int(time.time())  # real clock: the robot checks the signature's time against its own
             payload.update(timestamp=str(ts), sign=feishu_sign(cfg["secret"], ts))
         answer = _post(url, payload, timeout)
         _check(answer, "code")

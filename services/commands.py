@@ -25,6 +25,7 @@ from db.obligations import load_cases, reevaluate_all, thresholds
 from db.seed import seed as _seed
 from db.session import DatabaseUnavailable, session_scope, settle_after_bulk
 from db.users import create_user as _create_user
+from domain import clock
 from domain.importprofile import Profile, ProfileError, from_yaml, to_yaml
 from domain.timeutil import utcnow
 from rules.evaluate import evaluate, flags
@@ -142,7 +143,7 @@ def dry_run_lines(report: ImportReport, limit: int = 50) -> list[str]:
 def evaluate_flags(url: str | None, now: datetime | None, case_no: str | None, lang: str
                    ) -> tuple[datetime, list[dict[str, Any]]]:
     """Every flag as of `now` (default: this second), evaluated afresh by the rule engine."""
-    now = now or datetime.now(timezone.utc).replace(microsecond=0)
+    now = now or clock.now()
     with session_scope(url) as session:
         th = thresholds(session)
         if case_no:
@@ -183,7 +184,7 @@ def make_report(url: str | None, period: str, day, team: str | None, out: str, n
     """Write a daily or weekly supervision report (PDF or XLSX by the file's ending)."""
     from services import reports
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     if not out.lower().endswith((".pdf", ".xlsx")):
         raise CommandRefused(f"{out}: the file must end in .pdf or .xlsx")
     parent = Path(out).resolve().parent

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.inspection import Population, assignments, create_plan, ensure_default_scorecard, load_item, save_assessment
 from db.library import LibraryFilters, record_training, search_library
 from db.queries import case_obligations, case_record
+from domain import clock
 from rules.applies import applicable_checks
 from domain.sampling import Method, SampleInvalid
 from domain.scorecard import form_items
@@ -19,7 +20,7 @@ from services.views import flag_detail, rule_title
 
 def seed_demo_quality(session: Session, inspector: str = "inspector", trainer: str = "trainer",
                       now: datetime | None = None) -> None:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     rng = random.Random(7)
     card = ensure_default_scorecard(session)
     month = Population(start=now - timedelta(days=35), end=now - timedelta(days=5))
@@ -52,7 +53,7 @@ def seed_demo_notice(session: Session, lead: str = "lead", handler: str = "handl
     from db.models import Case, Obligation, User
     from db.notices import send_notice
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now_precise()
     handler_id = session.scalar(select(User.handler_id).where(User.username == handler))
     if handler_id is None:
         return

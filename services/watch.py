@@ -85,15 +85,15 @@ def watch_once(folder: Path, url: str | None, partial: bool = False,
     for sub in (processing, done, failed):
         sub.mkdir(exist_ok=True)
     result = WatchResult()
-    quiet_since = time.time() - settle
+    quiet_since = time.time() - settle  # real clock: compared with files' mtimes
     waiting = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXPORTS
                       and not p.name.startswith(".") and p.stat().st_mtime <= quiet_since),
                      key=lambda p: (_is_contacts(p.name), p.stat().st_mtime, p.name))
     for path in waiting:
         if _is_contacts(path.name):
             # contacts name their cases: wait until the case files another run is importing are in
-            deadline = time.time() + CASES_WAIT
-            while _cases_in_flight(processing) and time.time() < deadline:
+            deadline = time.time() + CASES_WAIT  # real clock: a wait, not a product time
+            while _cases_in_flight(processing) and time.time() < deadline:  # real clock
                 time.sleep(0.2)
         claimed = _claim(path, processing)
         if claimed is None:

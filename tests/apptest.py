@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.models import User
 from db.session import session_scope
+from domain import clock
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -33,7 +34,7 @@ def handler_of(username: str) -> int | None:
 
 
 def session_user(role: str, username: str) -> dict:
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     epoch = ensure_account(username, role)
     return {"username": username, "display_name": "测试", "role": role, "epoch": epoch, "since": now,
             "last_seen": now, "handler_id": handler_of(username)}

@@ -318,10 +318,11 @@ def test_a_robot_that_does_not_answer_in_time_is_retried_later(case, settings, r
         assert row.status == "pending" and "not reachable" in row.last_error
 
 
-def test_the_alerts_page_shows_status_policy_preview_and_log(case, settings, robots):
+def test_the_alerts_page_shows_status_policy_preview_and_log(case, settings, robots, travel):
     from tests.apptest import refused_directly, signed_in
 
     sweep(case, settings, 18.5)
+    travel(at(19))  # the page shows the last 7 days' log and yesterday's preview: half an hour after the sweep
     at_ = signed_in("admin", username="boss")
     at_.run()
     at_.switch_page("pages/alerts.py").run()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from db.models import Case, User
 from db.seed import seed
 from db.session import session_scope
+from domain import clock
 from tests.browser import CHROMIUM, FLAGS, add_user, sign_in, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,7 @@ def server(tmp_path_factory):
     from db.migrate import upgrade
 
     upgrade(url)
-    seed(400, 4, datetime.now(timezone.utc), url)
+    seed(400, 4, clock.now(), url)
     add_user(url)
     with session_scope(url) as s:
         case_no = s.scalar(select(Case.case_no).order_by(Case.received_at.desc()).limit(1))
@@ -73,7 +74,7 @@ def test_board_drops_a_case_from_the_queue_on_the_next_refresh(tmp_path, browser
     url = f"sqlite:///{tmp_path / 'board.sqlite3'}"
     upgrade(url)
     sh = timezone(timedelta(hours=8))
-    now = datetime.now(sh)
+    now = clock.now().astimezone(sh)
     received = (now - timedelta(hours=21)).strftime("%Y-%m-%d %H:%M:%S")
     cases = write_csv(tmp_path / "cases.csv", [case_row("WALL-001", received_at=received, promised_reply_at="")])
     assert import_files(cases, url=url).ok
@@ -86,7 +87,7 @@ def test_board_drops_a_case_from_the_queue_on_the_next_refresh(tmp_path, browser
         expect(page.locator("[role=gridcell]", has_text="WALL-001")).to_have_count(1, timeout=30000)
         expect(page.locator("[data-testid=stMetric]", has_text="即将超时")).to_contain_text("1")
         page.evaluate("window.__notReloaded = true")
-        contact_time = (datetime.now(sh) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+        contact_time = (clock.now().astimezone(sh) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
         contacts = write_csv(tmp_path / "contacts.csv", [contact_row("WALL-001", contact_time)])
         assert import_files(None, contacts, url=url).contacts_added == 1
         expect(page.get_by_text("没有即将超时或已超时的待办。")).to_be_visible(timeout=30000)
@@ -350,9 +351,9 @@ def test_a_handler_disputes_an_item_the_inspector_accepts_and_her_result_changes
     with session_scope(url) as s:
         card = ensure_default_scorecard(s)
         plan_id, _n = create_plan(s, "申诉演示", "regular", Method("random", size=1), YEAR, 3, ["insp9"], card,
-                                  "insp9", datetime.now(timezone.utc))
+                                  "insp9", clock.now())
         item_id = assignments(s, plan_id=plan_id)[0]["id"]
-    _item, verdicts, engine = verdicts_for(url, item_id, datetime.now(timezone.utc))
+    _item, verdicts, engine = verdicts_for(url, item_id, clock.now())
     verdicts = {**{k: "pass" for k in verdicts}, "communication": "fail"}
     reasons = {k: "复核改判" for k, v in engine.items() if v is not None and v != verdicts[k]}
     with session_scope(url) as s:
@@ -532,7 +533,7 @@ def test_a_blind_calibration_session_hides_answers_until_the_lead_closes_it(serv
     base, _case_no, url = server
     add_user(url, "cal-lead", role="inspector", name="校准主持人")
     add_user(url, "cal-b", role="inspector", name="校准参与人")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with session_scope(url) as s:
         card = ensure_default_scorecard(s)
         plan_id, _n = create_plan(s, "浏览器校准", "calibration", Method("random", size=2),

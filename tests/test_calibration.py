@@ -199,3 +199,42 @@ def test_the_page_shows_progress_only_while_open_then_agreement(seeded):
     assert row["讨论"] == "超过阈值，需讨论" and row["一致率（%）"] == "0.0"
     assert refused_directly("pages/calibration.py", "trainer") and refused_directly("pages/calibration.py", "team_lead")
     assert not refused_directly("pages/calibration.py", "admin")
+
+
+def test_replaying_past_the_deadline_neither_opens_the_session_nor_dates_its_close(seeded):
+    """#28 H1: the sidebar's replay instant chooses what is shown, never what may be seen; a close made
+    while replaying is stamped with the server's time."""
+    from datetime import time as wall
+
+    from db.models import CalibrationSession
+    from domain import clock
+    from domain.config import local_zone
+
+    url, card = seeded
+    plan_id, _n = draw_plan(url, card, purpose="calibration", method=Method("random", size=2))
+    answer_all(url, plan_id, dissent="insp-b")
+    with session_scope(url) as s:
+        (row,) = sessions(s, clock.now())
+    past_deadline = (row["deadline"] + timedelta(days=3)).astimezone(local_zone())
+    for viewer in ("insp-b", "insp-a"):
+        at = signed_in("inspector", viewer, app_live=False, app_as_of_date=past_deadline.date(),
+                       app_as_of_time=wall(past_deadline.hour, 0))
+        at.run()
+        at.switch_page("pages/calibration.py").run()
+        assert not at.exception, at.exception
+        assert any(i.value.startswith("校准会结束前") for i in at.info)  # still blind
+        assert not at.metric
+        # the open view: who answered how many, and the viewer's own verdicts only
+        progress_table, mine = (d.value for d in at.dataframe[:2])
+        assert list(progress_table["已评件数"]) == [2, 2]
+        with session_scope(url) as s:
+            own = answers(s, row["id"], viewer, clock.now(), whose=viewer)
+        assert len(mine) == len(own) and set(mine["工单号"]) == set(own["case_no"])
+    # the lead closes it while replaying a date three days past the deadline
+    at.button(key="cal_close").click().run()
+    at.button(key="cal_close_yes").click().run()
+    assert not at.exception, at.exception
+    with session_scope(url) as s:
+        closed_at = s.get(CalibrationSession, row["id"]).closed_at
+    assert abs(closed_at - clock.now()) < timedelta(minutes=1)
+    assert closed_at < row["deadline"]

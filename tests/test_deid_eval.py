@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain import clock
 from domain.deid import id_check_ok, luhn_ok, scrub_text
 from tests.data.deid.handwritten import ITEMS
 from tests.deid_eval import load, score
@@ -69,7 +70,7 @@ def test_library_entries_mask_a_colleague_named_in_the_text(sqlite_url):
     assert import_files(write_csv(folder / "c.csv", rows), url=sqlite_url).written
     with session_scope(sqlite_url) as s:
         mark_typical(s, "R1", 1, "两位处理人先后联系", "", ["上门"], [], None, actor="t",
-                     now=datetime.now(timezone.utc))
+                     now=clock.now())
     with session_scope(sqlite_url) as s:
         story = library_case(s, "R1")
     assert story["description"] == "[姓名]上门未果，由[姓名]再次联系客户"
@@ -81,7 +82,7 @@ def test_library_entries_mask_a_colleague_named_in_the_text(sqlite_url):
     from services.library_view import pack_docx
 
     with session_scope(sqlite_url) as s:
-        cases = pack_cases(s, ["R1"], datetime.now(timezone.utc))
-    document = zipfile.ZipFile(io.BytesIO(pack_docx("培训", cases, datetime.now(timezone.utc), "zh"))) \
+        cases = pack_cases(s, ["R1"], clock.now())
+    document = zipfile.ZipFile(io.BytesIO(pack_docx("培训", cases, clock.now(), "zh"))) \
         .read("word/document.xml").decode("utf-8")
     assert "上门未果" in document and "张伟" not in document and "13812345678" not in document

@@ -12,6 +12,7 @@ from db.edits import EditRefused, StaleEdit, add_contact
 from db.importer import import_files
 from db.models import Case, Contact, Obligation
 from db.session import session_scope
+from domain import clock
 from tests.apptest import signed_in
 from tests.helpers import case_row, write_csv
 
@@ -20,7 +21,7 @@ SH = timezone(timedelta(hours=8))
 
 @pytest.fixture
 def one_case(db_url, tmp_path):
-    received = datetime.now(SH) - timedelta(hours=3)  # the contacts below lie 20-30 minutes ago
+    received = clock.now().astimezone(SH) - timedelta(hours=3)  # the contacts below lie 20-30 minutes ago
     rows = [case_row("E-1", received_at=received.strftime("%Y-%m-%d %H:%M:%S"), promised_reply_at="")]
     assert import_files(write_csv(tmp_path / "cases.csv", rows)).ok
     return db_url
@@ -32,7 +33,7 @@ def version(url):
 
 
 def test_a_recorded_contact_is_stored_audited_and_re_evaluated(one_case):
-    at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    at = clock.now() - timedelta(minutes=10)
     with session_scope(one_case) as s:
         add_contact(s, "E-1", version(one_case), at, "first", "phone", "已致电", actor="lead")
     with session_scope(one_case) as s:
@@ -45,7 +46,7 @@ def test_a_recorded_contact_is_stored_audited_and_re_evaluated(one_case):
 
 def test_a_second_writer_with_an_outdated_version_is_refused_and_nothing_is_written(one_case):
     loaded = version(one_case)
-    at = datetime.now(timezone.utc) - timedelta(minutes=10)
+    at = clock.now() - timedelta(minutes=10)
     with session_scope(one_case) as s:
         add_contact(s, "E-1", loaded, at, "first", "phone", None, actor="lead-a")
     with pytest.raises(StaleEdit, match="changed by someone else"):
@@ -60,7 +61,7 @@ def test_a_second_writer_with_an_outdated_version_is_refused_and_nothing_is_writ
                                             (timedelta(hours=2), "in the future")])
 def test_impossible_contact_times_are_refused(one_case, delta, message):
     with pytest.raises(EditRefused, match=message), session_scope(one_case) as s:
-        add_contact(s, "E-1", version(one_case), datetime.now(timezone.utc) + delta, "first", "phone", None, "x")
+        add_contact(s, "E-1", version(one_case), clock.now() + delta, "first", "phone", None, "x")
 
 
 def test_the_case_page_records_a_contact_and_tells_a_stale_second_writer(one_case):
@@ -71,7 +72,7 @@ def test_the_case_page_records_a_contact_and_tells_a_stale_second_writer(one_cas
     other = signed_in("team_lead", detail_case_no="E-1")  # a colleague with the same case open
     other.run()
     other.switch_page("pages/case_detail.py").run()
-    first = (datetime.now(SH) - timedelta(minutes=30)).replace(second=0, microsecond=0)
+    first = (clock.now().astimezone(SH) - timedelta(minutes=30)).replace(second=0, microsecond=0)
     at.selectbox(key="edit_kind").set_value("first")
     at.date_input(key="edit_date").set_value(first.date())
     at.time_input(key="edit_time").set_value(first.time())
@@ -100,7 +101,7 @@ def test_inspectors_cannot_record_contacts(one_case):
 
 def test_the_case_page_shows_free_text_whole_as_text_not_in_grid_cells(db_url, tmp_path):
     long_text = "客户反映家中宽带自本月初起每晚八点后频繁断线，" * 8 + "要求彻底排查并减免当月费用。"
-    received = datetime.now(SH) - timedelta(hours=3)
+    received = clock.now().astimezone(SH) - timedelta(hours=3)
     rows = [case_row("E-2", received_at=received.strftime("%Y-%m-%d %H:%M:%S"), description=long_text,
                      decision="上门更换光猫并减免半月费用。", promised_reply_at="")]
     assert import_files(write_csv(tmp_path / "cases.csv", rows)).ok

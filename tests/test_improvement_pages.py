@@ -12,6 +12,7 @@ from db.importer import import_files
 from db.models import Problem, ProblemAction
 from db.problems import create_problem
 from db.session import session_scope
+from domain import clock
 from tests.apptest import open_page, refused_directly, signed_in
 from tests.helpers import case_row, write_csv
 
@@ -19,7 +20,7 @@ LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 def _at(days_ago: float) -> str:
-    return (datetime.now(LOCAL) - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M")
+    return (clock.now().astimezone(LOCAL) - timedelta(days=days_ago)).strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def improvement(sqlite_url, tmp_path, monkeypatch):
             case_row("IM3", received_at=_at(3), customer_phone="13900000002", handler="甲", team="一组")]
     for r in rows:
         r["promised_reply_at"] = (datetime.strptime(r["received_at"], "%Y-%m-%d %H:%M") + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-    assert import_files(write_csv(tmp_path / "c.csv", rows), now=datetime.now(timezone.utc)).ok
+    assert import_files(write_csv(tmp_path / "c.csv", rows), now=clock.now()).ok
     return sqlite_url
 
 
@@ -86,7 +87,7 @@ def test_a_manager_registers_a_problem_and_adds_an_action(improvement):
 
 def test_a_team_lead_reads_the_register_without_forms(improvement):
     with session_scope(improvement) as s:
-        pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", datetime.now(timezone.utc))
+        pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", clock.now())
     at = signed_in("team_lead", capa_open=pid)
     at.run()
     at.switch_page("pages/problems.py")
@@ -130,7 +131,7 @@ def test_the_case_page_lists_the_same_customers_other_complaints(improvement):
 
 def test_the_register_page_offers_the_excel_export_and_makes_the_pdf_on_request(improvement):
     with session_scope(improvement) as s:
-        pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", datetime.now(timezone.utc))
+        pid = create_problem(s, "信号弱", "小区信号弱", "王", ["IM3"], "boss", "manager", clock.now())
     at = signed_in("manager", capa_open=pid)
     at.run()
     at.switch_page("pages/problems.py")
@@ -188,7 +189,7 @@ def test_a_team_lead_reads_the_clusters_without_changing_them(clustered_app):
     from db.clusters import run
 
     with session_scope(clustered_app) as s:
-        run(s, "boss", "manager", datetime.now(timezone.utc), processes=1)
+        run(s, "boss", "manager", clock.now(), processes=1)
     at = open_page("pages/clusters.py", role="team_lead")
     assert len(at.dataframe[0].value) >= 5
     assert not [b for b in at.button if b.label in ("重新聚类", "保存名称", "合并", "拆分为两个问题", "登记到问题台账")]

@@ -13,6 +13,7 @@ from db.inspection import (Population, StaleAssessment, AssessmentRefused, asses
                            population, redraw, save_assessment, save_scorecard)
 from db.models import Assessment, SampleItem
 from db.queries import case_obligations, case_record
+from domain import clock
 from rules.applies import applicable_checks
 from rules.catalogue import BY_ID
 from db.seed import seed
@@ -23,7 +24,7 @@ from domain.sampling import Method, SampleInvalid, allocate, assign, draw
 from domain.scorecard import (DEFAULT_ITEMS, ScorecardInvalid, engine_verdict, form_items, overrides, score,
                                 validate_items)
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = clock.now()
 YEAR = Population(start=NOW - timedelta(days=400), end=NOW + timedelta(days=1))
 
 

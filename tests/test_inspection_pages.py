@@ -12,10 +12,11 @@ from db.models import Assessment, SamplingPlan
 from db.seed import seed
 from db.session import session_scope
 from db.users import create_user
+from domain import clock
 from tests.apptest import refused_directly, signed_in
 from tests.test_inspection import draw_plan
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = clock.now()
 
 
 @pytest.fixture

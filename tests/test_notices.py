@@ -15,6 +15,7 @@ from db.notices import (NoticeRefused, acknowledge, answer, notices_for_case, no
                         overdue_by_handler, send_notice)
 from db.session import session_scope
 from db.users import create_user
+from domain import clock
 from domain.roles import Forbidden
 from tests.apptest import refused_directly, signed_in
 from tests.helpers import case_row, write_csv
@@ -140,7 +141,7 @@ def _as_handler(username: str, handler_id: int, **state):
 def test_a_handler_sees_her_own_cases_only_and_answers_on_her_page(cases):
     url, ids = cases
     with session_scope(url) as s:
-        send_notice(s, "N-1", "SLA-FINAL-RESULT", "请今天回复", datetime.now(timezone.utc) + timedelta(hours=4),
+        send_notice(s, "N-1", "SLA-FINAL-RESULT", "请今天回复", clock.now() + timedelta(hours=4),
                     "lead", "team_lead")
     at = _as_handler("lina-h", ids["李娜"])
     at.run()

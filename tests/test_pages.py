@@ -11,10 +11,11 @@ from streamlit.testing.v1 import AppTest
 from db.models import Case
 from db.seed import seed
 from db.session import session_scope
+from domain import clock
 from tests.apptest import open_page, refused_directly, signed_in
 from tests.helpers import case_row, write_csv
 
-NOW = datetime.now(timezone.utc)
+NOW = clock.now()
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 

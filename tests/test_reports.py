@@ -202,12 +202,15 @@ def test_the_notice_page_shows_the_notice_and_only_admins_edit_it(db_url):
     assert not trainer.text_input  # no settings form
 
 
-def test_the_reports_page_offers_both_files(centre):
+def test_the_reports_page_offers_both_files(centre, travel):
+    travel(NOW)  # the page's default period is the clock's today: the day the fixture's cases lead up to
     at = signed_in("manager")
     at.run()
     at.switch_page("pages/reports.py").run()
     assert not at.exception
+    assert at.date_input(key="rep_date").value == NOW.astimezone(timezone(timedelta(hours=8))).date()
     assert at.dataframe[0].value.shape[0] >= 1
+    assert [b.proto.label for b in at.get("download_button")][:2] == ["下载 PDF 报告", "下载 Excel 报告"]
 
 
 @pytest.mark.parametrize("role, page, allowed", [("team_lead", "pages/reports.py", True), ("manager", "pages/reports.py", True),

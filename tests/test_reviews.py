@@ -12,6 +12,7 @@ from db.models import Case
 from db.queries import case_obligations
 from db.reviews import ReviewRefused, overturned, review_queue, review_rejection, waiting_count
 from db.session import session_scope
+from domain import clock
 from domain.roles import Forbidden
 from services.commands import evaluate_flags
 from tests.apptest import refused_directly, signed_in
@@ -140,8 +141,8 @@ def test_a_team_lead_reviews_a_case_on_the_page_and_is_told_it_was_saved(rejecte
     assert not at.exception
     assert any("已保存 RJ" in s.value for s in at.success)
     with session_scope(rejected) as s:
-        assert waiting_count(s, datetime.now(timezone.utc)) == 1
-        assert len(overturned(s, RECEIVED, datetime.now(timezone.utc) + timedelta(days=1))) == 1
+        assert waiting_count(s, clock.now()) == 1
+        assert len(overturned(s, RECEIVED, clock.now() + timedelta(days=1))) == 1
 
 
 def test_an_overturned_rejection_shows_in_the_inspection_results(rejected):

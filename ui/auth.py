@@ -11,6 +11,7 @@ from db import websessions
 from db.session import DatabaseUnavailable, session_scope
 from db.users import (DEMO_ACCOUNTS, DEMO_PASSWORD, LoginRefused, MustChangePassword, account_for_identity,
                       account_state, authenticate, change_own_password)
+from domain import clock
 from domain.roles import may, may_open, role_label
 from domain.config import session_secret
 from domain.i18n import t
@@ -44,7 +45,7 @@ def current_user(touch: bool = True) -> dict | None:
     user = st.session_state.get(KEY)
     if not user:
         return None
-    now = datetime.now(timezone.utc)
+    now = clock.now_precise()
     last = user.get("last_seen") or now
     if now - last > _idle_limit():
         _end("idle")
@@ -60,7 +61,7 @@ def _still_valid(user: dict) -> bool:
     try:
         with session_scope() as session:
             state = account_state(session, user["username"])
-            open_ = not user.get("sid") or websessions.still_open(session, user["sid"], datetime.now(timezone.utc),
+            open_ = not user.get("sid") or websessions.still_open(session, user["sid"], clock.now_precise(),
                                                                    _idle_limit())
     except DatabaseUnavailable:
         return True  # the page itself will say the database is down; the session is not the problem
@@ -157,7 +158,7 @@ def restore_session() -> None:
     cookie = st.context.cookies.get(websessions.COOKIE)
     if not cookie:
         return
-    now = datetime.now(timezone.utc)
+    now = clock.now_precise()
     try:
         with session_scope() as session:
             user = websessions.resume(session, cookie, now, _idle_limit(), _secret())
@@ -224,7 +225,7 @@ def _sso_session(lang: str) -> None:
 
 
 def _sign_in(account) -> None:
-    now = datetime.now(timezone.utc)
+    now = clock.now_precise()
     secret = _secret()
     with session_scope() as session:
         cookie = websessions.open_session(session, account.username, account.session_epoch, now, secret)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.locks import Busy
 from db.session import DatabaseUnavailable, session_scope
+from domain import clock
 from domain.config import local_zone
 from domain.i18n import t, told
 from domain.timeutil import EARLIEST_DATE, clamp_date, fmt_local, latest_date
@@ -41,11 +42,18 @@ def refusal(exc: BaseException) -> str:
 def as_of() -> datetime:
     """The sidebar's "as of" instant: the current time in live mode, else the chosen local time."""
     if st.session_state.get("app_live", True):
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    today = datetime.now(local_zone()).date()
+        return clock.now()
+    today = clock.today()
     day = clamp_date(st.session_state.get("app_as_of_date") or today, today)
-    clock = st.session_state.get("app_as_of_time") or time(9, 0)
-    return datetime.combine(day, clock, tzinfo=local_zone()).astimezone(timezone.utc)
+    at_time = st.session_state.get("app_as_of_time") or time(9, 0)
+    return datetime.combine(day, at_time, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def server_now() -> datetime:
+    """The server's clock, whatever the sidebar replays: the time of every write and of every decision about
+    what a user may see or do (a blind session's deadline, an appeal window). `as_of()` only chooses which
+    past a page shows."""
+    return clock.now()
 
 
 def replaying() -> bool:
@@ -60,7 +68,7 @@ def replay_banner() -> None:
 
 def date_bounds() -> dict:
     """min/max for every date picker: a year such as 0001 or 9999 is refused by the widget itself."""
-    today = datetime.now(local_zone()).date()
+    today = clock.today()
     return {"min_value": EARLIEST_DATE, "max_value": latest_date(today)}
 
 
