@@ -241,6 +241,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # sign-in attempts whose password is being checked right now (each took a place first, db/users.py)
+    pending_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pending_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     # Raised whenever the account's password, role or active state changes: a session opened before the
     # change carries the old value and is ended on its next page run.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import bcrypt
 from sqlalchemy import bindparam, func, select, text, update
@@ -74,54 +74,72 @@ ADDRESS_WINDOW = timedelta(minutes=15)
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(rounds=12))
 
 
-def _address_held(session: Session, address: str | None, now: datetime) -> bool:
-    return bool(address) and throttle.held(session, f"ip:{address}", now)
-
-
-def _count_address_failure(session: Session, address: str | None, now: datetime) -> None:
-    if address:
-        throttle.count(session, f"ip:{address}", now, ADDRESS_FAILURES, ADDRESS_WINDOW, LOCKOUT)
-
-
 def _instants(*names: str):
     """Bind parameters stored exactly as the ORM stores instants (naive UTC), on both databases."""
     return [bindparam(n, type_=UTCDateTime) for n in names]
 
 
-def _count_failure(session: Session, user_id: int, username: str, now: datetime) -> None:
-    """Count a wrong password in one UPDATE … RETURNING, so parallel attempts cannot lose increments; the
-    attempt that reaches MAX_FAILURES locks the account."""
-    row = session.execute(text(
-        "UPDATE users SET failed_logins = failed_logins + 1, "
-        " locked_until = CASE WHEN failed_logins + 1 >= :max THEN :until ELSE locked_until END "
-        "WHERE id = :id RETURNING failed_logins").bindparams(*_instants("until")),
-        {"id": user_id, "max": MAX_FAILURES, "until": now + LOCKOUT}).one()
-    if row[0] == MAX_FAILURES:
-        record(session, username, "lockout", "user", username, None, {"locked_until": now + LOCKOUT})
+PENDING_STALE = timedelta(minutes=1)  # a place taken by an attempt whose process died is free again after this
 
 
-def _attempt(session: Session, username: str, password: str, now: datetime, address: str | None) -> Account | str:
-    if _address_held(session, address, now):
+@dataclass(frozen=True)
+class _Reserved:
+    """An attempt that took its place (counted as a failure until its password is known to be right)."""
+    user_id: int | None  # None: no such active account (the address's place is still taken)
+    password_hash: bytes
+
+
+def _address_key(address: str | None) -> str | None:
+    return f"ip:{address}" if address else None
+
+
+def _reserve(session: Session, username: str, now: datetime, address: str | None) -> _Reserved | str:
+    """Count first, verify second (#28 M1): the attempt takes a place for its address and for its account
+    in one atomic statement each, before any password is checked, so parallel guesses cannot all read
+    "not locked yet". Returns the reservation, or the refusal when no place was left."""
+    key = _address_key(address)
+    if key and not throttle.reserve(session, key, now, ADDRESS_FAILURES, ADDRESS_WINDOW, LOCKOUT):
         return THROTTLED
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active:
-        bcrypt.checkpw(password.encode(), _DUMMY_HASH)  # the same work as a real check
-        _count_address_failure(session, address, now)
-        return REFUSED
+        return _Reserved(None, _DUMMY_HASH)  # the address's place stays taken: a failure
     if user.locked_until is not None and user.locked_until <= now and user.failed_logins:
         # a lock that has run out starts the count afresh (only if nobody reset it meanwhile)
         session.execute(update(User).where(User.id == user.id, User.locked_until == user.locked_until)
                         .values(failed_logins=0, locked_until=None).execution_options(synchronize_session=False))
-    locked = user.locked_until is not None and user.locked_until > now
-    ok = bcrypt.checkpw(password.encode(), user.password_hash.encode())
-    if locked:
+    live = "CASE WHEN pending_since IS NULL OR pending_since < :stale THEN 0 ELSE pending_logins END"
+    took = session.execute(text(
+        f"UPDATE users SET pending_logins = {live} + 1, pending_since = :now "
+        "WHERE id = :id AND (locked_until IS NULL OR locked_until <= :now) "
+        f"AND failed_logins + {live} < :max RETURNING id").bindparams(*_instants("now", "stale")),
+        {"id": user.id, "now": now, "stale": now - PENDING_STALE, "max": MAX_FAILURES}).first()
+    if took is None:
+        return REFUSED  # locked, or as many attempts in flight as failures are left
+    return _Reserved(user.id, user.password_hash.encode())
+
+
+def _settle(session: Session, reserved: _Reserved, ok: bool, username: str, now: datetime,
+            address: str | None) -> Account | str:
+    """The checked attempt's outcome: a failure keeps its places (and may lock the account), a success
+    gives them back."""
+    if reserved.user_id is None:
         return REFUSED
+    free = "CASE WHEN pending_logins > 0 THEN pending_logins - 1 ELSE 0 END"
     if not ok:
-        _count_failure(session, user.id, user.username, now)
-        _count_address_failure(session, address, now)
+        row = session.execute(text(
+            f"UPDATE users SET pending_logins = {free}, failed_logins = failed_logins + 1, "
+            " locked_until = CASE WHEN failed_logins + 1 >= :max THEN :until ELSE locked_until END "
+            "WHERE id = :id RETURNING failed_logins, username").bindparams(*_instants("until")),
+            {"id": reserved.user_id, "max": MAX_FAILURES, "until": now + LOCKOUT}).one()
+        if row[0] == MAX_FAILURES:
+            record(session, row[1], "lockout", "user", row[1], None, {"locked_until": now + LOCKOUT})
         return REFUSED
-    session.execute(update(User).where(User.id == user.id).values(failed_logins=0, locked_until=None)
-                    .execution_options(synchronize_session=False))
+    session.execute(text(f"UPDATE users SET pending_logins = {free}, failed_logins = 0, locked_until = NULL "
+                         "WHERE id = :id"), {"id": reserved.user_id})
+    key = _address_key(address)
+    if key:
+        throttle.release(session, key, now, ADDRESS_FAILURES, LOCKOUT)
+    user = session.get(User, reserved.user_id)
     if user.must_change_password:
         return MUST_CHANGE
     return Account(user.username, user.display_name, user.role, user.session_epoch, user.lang, user.handler_id)
@@ -142,8 +160,17 @@ def authenticate(username: str, password: str, now: datetime | None = None, url:
     counters are committed before refusing: a refusal must not roll back its own bookkeeping."""
     from db.session import session_scope
 
+    now = now or clock.now_precise()
+    # three steps, the password check between two short transactions: no lock is held while bcrypt works,
+    # and the place an attempt took is committed before its password is looked at
     with session_scope(url) as session:
-        outcome = _attempt(session, username, password, now or clock.now_precise(), address)
+        reserved = _reserve(session, username, now, address)
+    if isinstance(reserved, str):
+        bcrypt.checkpw(password.encode(), _DUMMY_HASH)  # a refusal costs what a check costs
+        raise LoginRefused(reserved)
+    ok = bcrypt.checkpw(password.encode(), reserved.password_hash)
+    with session_scope(url) as session:
+        outcome = _settle(session, reserved, ok, username, now, address)
     if outcome == MUST_CHANGE:
         raise MustChangePassword("请先设置新密码：管理员已重置您的密码。")
     if isinstance(outcome, str):

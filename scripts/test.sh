@@ -48,11 +48,11 @@ if [ $# -eq 0 ]; then
   workers="${COMPLAINTS_TEST_WORKERS:-2}"
   dated=$(mktemp)
   trap 'rm -f "$dated"' EXIT
-  python3 -m pytest -n "$workers" -m "not browser" --clock-shift="$ahead" --clock-record "$dated"
+  python3 -m pytest -n "$workers" -m "not browser" --clock-shift="$ahead" --clock-record="$dated"
   sort -u -o "$dated" "$dated"
   echo "date-sensitive tests found: $(wc -l <"$dated"); running them again with the clock moved $back"
   if [ -s "$dated" ]; then
-    python3 -m pytest -n "$workers" -m "not browser" --clock-shift="$back" --clock-only "$dated" -q
+    python3 -m pytest -n "$workers" -m "not browser" --clock-shift="$back" --clock-only="$dated" -q
   fi
   python3 -m pytest -m browser
 else

@@ -57,6 +57,90 @@ def test_forty_parallel_wrong_passwords_lock_the_account(db_url):
     assert try_login("li", "s3cret-pass", now=NOW + timedelta(minutes=16)) == "ok"
 
 
+class CountingChecks:
+    """Counts the real password checks (bcrypt against an account's own hash; the dummy check that keeps
+    refusals as slow as checks is not counted). It calls the real bcrypt: nothing is faked."""
+
+    def __init__(self, monkeypatch):
+        import threading
+
+        import bcrypt
+
+        from db import users
+
+        self.real, self.n, self.lock, self.dummy = bcrypt.checkpw, 0, threading.Lock(), users._DUMMY_HASH
+        monkeypatch.setattr(users.bcrypt, "checkpw", self)
+
+    def __call__(self, password, hashed):
+        if hashed != self.dummy:
+            with self.lock:
+                self.n += 1
+        return self.real(password, hashed)
+
+
+def in_one_wave(attempts):
+    """Run every attempt at once (a barrier releases them together), as 40 parallel requests would."""
+    import threading
+
+    barrier = threading.Barrier(len(attempts))
+
+    def go(attempt):
+        barrier.wait()
+        return attempt()
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        return list(pool.map(go, attempts))
+
+
+def test_thirty_nine_wrong_and_the_right_password_in_one_wave_check_at_most_five(db_url, monkeypatch):
+    """#28 M1: the attempt takes its place before its password is checked, so a wave of guesses cannot
+    all read "not locked yet"; once locked, the right password is refused too."""
+    make_user(db_url)
+    checks = CountingChecks(monkeypatch)
+    wave = [lambda: try_login("li", "wrong", now=NOW, address="10.1.1.1")] * 39 + \
+           [lambda: try_login("li", "s3cret-pass", now=NOW, address="10.1.1.1")]
+    answers = in_one_wave(wave)
+    assert checks.n <= 5
+    with session_scope(db_url) as s:
+        user = s.scalar(select(User).where(User.username == "li"))
+        if answers[-1] != "ok":  # the right one came too late for a place: the wrong ones locked the account
+            assert user.failed_logins == 5 and user.locked_until is not None and user.pending_logins == 0
+            assert try_login("li", "s3cret-pass", now=NOW + timedelta(minutes=1)) != "ok"
+    assert try_login("li", "s3cret-pass", now=NOW + timedelta(minutes=16)) == "ok"
+
+
+def test_forty_wrong_in_one_wave_check_five_and_lock(db_url, monkeypatch):
+    make_user(db_url)
+    checks = CountingChecks(monkeypatch)
+    answers = in_one_wave([lambda: try_login("li", "wrong", now=NOW)] * 40)
+    assert all(a != "ok" for a in answers) and checks.n == 5
+    with session_scope(db_url) as s:
+        user = s.scalar(select(User).where(User.username == "li"))
+        assert (user.failed_logins, user.pending_logins) == (5, 0) and user.locked_until > NOW
+        assert s.execute(text("SELECT count(*) FROM audit_log WHERE action = 'lockout'")).scalar() == 1
+    checks.n = 0
+    assert try_login("li", "s3cret-pass", now=NOW + timedelta(minutes=1)) != "ok" and checks.n == 0
+
+
+def test_one_address_gets_at_most_its_twenty_checks_in_one_wave(db_url, monkeypatch):
+    for i in range(8):
+        make_user(db_url, f"u{i}")
+    checks = CountingChecks(monkeypatch)
+    answers = in_one_wave([lambda i=i: try_login(f"u{i % 8}", "wrong", now=NOW, address="10.2.2.2")
+                           for i in range(40)])
+    assert checks.n <= 8 * 5 and checks.n <= 20  # the address's 20 places, whatever the accounts allow
+    assert sum("此地址" in a for a in answers) >= 20
+    assert "此地址" in try_login("u0", "s3cret-pass", now=NOW + timedelta(minutes=1), address="10.2.2.2")
+
+
+def test_a_place_left_by_a_dead_attempt_is_free_again_after_a_minute(db_url):
+    make_user(db_url)
+    with session_scope(db_url) as s:
+        s.execute(text("UPDATE users SET pending_logins = 5, pending_since = :t WHERE username = 'li'"),
+                  {"t": NOW.replace(tzinfo=None)})
+    assert try_login("li", "s3cret-pass", now=NOW + timedelta(seconds=30)) != "ok"  # five still in flight
+    assert try_login("li", "s3cret-pass", now=NOW + timedelta(seconds=61)) == "ok"
+
+
 def test_a_lock_that_ran_out_starts_the_count_afresh(db_url):
     make_user(db_url)
     for _ in range(5):
