@@ -47,9 +47,22 @@ def _head(session: Session) -> str:
     return last or GENESIS
 
 
+KEY_LENGTH = 200  # audit_log.entity_key
+
+
+def fitted_key(key: str | None) -> str | None:
+    """An entity key that fits its column on every database (PostgreSQL refused a 240-character file name
+    that SQLite took): a longer one keeps its start and gains a digest of the whole, so it stays distinct."""
+    if key is None or len(key) <= KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{key[:KEY_LENGTH - 18]}…#{digest}"
+
+
 def record(session: Session, actor: str, action: str, entity: str, key: str | None = None,
            before: Any = None, after: Any = None) -> None:
     """Append an entry inside the caller's transaction: it is kept exactly when the change itself is."""
+    key = fitted_key(key)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     at = clock.stamp()

@@ -77,7 +77,7 @@ def _run_category(session: Session, category: str, rows: list, template: set[str
                             processes)
     doc_of = {r.id: d for r, d in zip(rows, docs_all)}
     free_docs = [doc_of[r.id] for r in free]
-    result = cluster(free_docs, seed=seed) if len(free_docs) >= 2 else None
+    result = cluster(free_docs, seed=seed) if free_docs else None
     old = _members(session, category, pinned=False)
     ids: dict[int, int] = {}
     if result is not None:

@@ -20,6 +20,7 @@ import pandas as pd
 from domain import clock
 from domain.i18n import Said, Term, told
 from domain.importprofile import Profile, Source, read_time
+from domain.privacy import neutralise_cell
 from domain.timeutil import TimeParseError, parse_instant
 from domain.vocab import CASE_COLUMNS, CONTACT_COLUMNS, ENUMS, FALSE_WORDS, TRUE_WORDS, enum_lookup
 
@@ -526,6 +527,8 @@ def rejects_csv(table: Table, problems: list[Problem], lang: str = "en") -> byte
         frame = frame.rename(columns={c: table.original_headers[c] for c in frame.columns})
     frame.insert(0, "行号" if lang == "zh" else "line", lines)
     frame["原因" if lang == "zh" else "reason"] = [("；" if lang == "zh" else "; ").join(reasons[ln]) for ln in lines]
+    # opened in a spreadsheet like every other export: a cell such as =HYPERLINK(…) must stay text
+    frame = frame.map(neutralise_cell)
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 

@@ -225,10 +225,17 @@ def join_close(centroids: np.ndarray, distance: float = MERGE_DISTANCE) -> np.nd
     """A group number per centroid: centroids closer than `distance` (cosine, average linkage) share one."""
     from sklearn.cluster import AgglomerativeClustering
 
-    if len(centroids) < 2:
-        return np.zeros(len(centroids), dtype=int)
-    return AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
-                                   linkage="average").fit_predict(centroids)
+    groups = np.arange(len(centroids))
+    # a centroid of texts that share no word with the vocabulary is the zero vector: it has no direction to
+    # compare, so it stays a group of its own (cosine refuses zero vectors)
+    live = np.flatnonzero(np.linalg.norm(centroids, axis=1) > 0) if len(centroids) else np.zeros(0, dtype=int)
+    if len(live) < 2:
+        return groups
+    joined = AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
+                                     linkage="average").fit_predict(centroids[live])
+    groups[live] = len(centroids) + joined
+    _, groups = np.unique(groups, return_inverse=True)
+    return groups
 
 
 def cluster(docs: Sequence[Sequence[str]], k: int | None = None, seed: int = 0, join: bool = True,
@@ -238,6 +245,12 @@ def cluster(docs: Sequence[Sequence[str]], k: int | None = None, seed: int = 0, 
     vocabulary, idf = fit_vocabulary(docs)
     model = Model(vocabulary, idf, np.zeros((0, len(vocabulary))))
     x = model.vectors(docs)
+    if not vocabulary:
+        # too few or too alike texts to share any telling word (0-2 texts, all identical, all template):
+        # one problem of all of them, not an error
+        labels = np.zeros(len(docs), dtype=int)
+        model.centroids = np.zeros((1 if len(docs) else 0, 0))
+        return Result(labels, model, [[] for _ in range(1 if len(docs) else 0)])
     dims = min(lsa_dims, len(vocabulary) - 1, len(docs) - 1)
     if dims >= 2:
         from sklearn.decomposition import TruncatedSVD

@@ -35,6 +35,23 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
+# Characters an XML document cannot hold (C0 controls but tab, newline and return; U+FFFE, U+FFFF; lone
+# surrogates): one of them in a typical case's text made python-docx refuse the whole Word pack.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(value: object) -> object:
+    """Text an XML writer (Word, XLSX) can store: each character XML cannot hold becomes a space; other
+    values, and lists and dicts of them, are returned with their strings made safe the same way."""
+    if isinstance(value, str):
+        return _XML_ILLEGAL.sub(" ", value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_safe(v) for v in value)
+    return value
+
+
 _MD_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:")
 
 

@@ -12,6 +12,7 @@ from rules.applies import applicable_checks
 from rules.catalogue import BY_ID
 from domain.i18n import t
 from domain.timeutil import fmt_duration, fmt_local
+from domain.privacy import xml_safe
 from services.views import flag_detail, flow_stages
 from domain.vocab import label
 
@@ -163,6 +164,7 @@ def pack_docx(title: str, cases: Sequence[dict[str, Any]], now: datetime, lang: 
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    title, cases = xml_safe(title), xml_safe(list(cases))  # one control character must not spoil the pack
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.size = Pt(10.5)

@@ -240,3 +240,28 @@ def test_the_command_line_runs_and_assigns(db_url, tmp_path, capsys):
     assert "1 complaints assigned" in capsys.readouterr().out
     assert manage.main(["verify", "--db", db_url]) == 0
     assert "handler_not_on_roster\t1" in capsys.readouterr().out  # the fixture's one handler has no account
+
+
+@pytest.mark.parametrize("shape", ["none", "one", "two", "identical", "blank"])
+def test_small_and_degenerate_databases_give_a_clear_result(db_url, tmp_path, shape):
+    """#28 M14: `clusters run` on 60 seeded cases raised 'Cosine affinity cannot be used when X contains
+    zero vectors'; 0, 1, 2 texts, identical texts and texts with no word left must all give a result."""
+    base = _cases(12)
+    rows = {"none": [], "one": base[:1], "two": base[:2],
+            "identical": [{**r, "description": base[0]["description"], "true_reason": base[0]["true_reason"],
+                           "customer_demand": base[0]["customer_demand"]} for r in base[:40]],
+            "blank": [{**r, "description": "客户来电。" if i % 2 else "10086", "true_reason": "", "customer_demand": ""}
+                      for i, r in enumerate(base[:40])] + base[40:60]}[shape]
+    if rows:
+        assert import_files(write_csv(tmp_path / "c.csv", rows), now=datetime(2026, 4, 11, tzinfo=UTC)).ok
+    now = datetime(2026, 5, 1, tzinfo=UTC)
+    with session_scope(db_url) as s:
+        summary = run(s, "boss", "manager", now, processes=1)
+    with session_scope(db_url) as s:
+        listed = cluster_list(s, now)
+        members = _membership(s)
+    assert len(members) == len(rows)  # every case is in a cluster
+    assert sum(c["size"] for c in listed) == len(rows)
+    if shape in ("one", "two", "identical"):  # clusters are per category: one each, nothing to tell apart
+        assert len(listed) == len({r["category"] for r in rows})
+    assert summary is not None

@@ -141,6 +141,31 @@ def test_missing_column_refuses_the_file_with_its_name(populated, tmp_path):
     assert snapshot(populated) == before
 
 
+def test_the_reject_file_keeps_formulas_as_text(populated, tmp_path):
+    """#28 L3: a rejected row's cells are written as every other export writes them, formulas neutralised."""
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C030"), case_row("=HYPERLINK(\"http://x\")", channel="fax"),
+                                               case_row("C032", channel="@SUM(A1)")])
+    report = import_files(cases, partial=True, now=NOW)
+    text = report.reject_files[0].read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
+    assert not any(cell.startswith(("=", "@", "+")) for line in text.splitlines() for cell in line.split(","))
+
+
+def test_a_file_name_of_240_characters_imports_alike_on_both_databases(populated, tmp_path):
+    """#28 M12: PostgreSQL refused the audit entry of a file name over 200 characters (SQLite took it)."""
+    from db.audit import search
+
+    name = "工单导出_" + "x" * 230 + ".csv"
+    cases = write_csv(tmp_path / name, [case_row("C040")])
+    report = import_files(cases, now=NOW)
+    assert report.ok and report.written
+    with session_scope(populated) as s:
+        assert s.scalar(select(Case.case_no).where(Case.case_no == "C040")) == "C040"
+        keys = [e["key"] for e in search(s, action="import")]
+    long_keys = [k for k in keys if k and k.startswith("工单导出_xxx")]
+    assert long_keys and all(len(k) <= 200 and "…#" in k for k in long_keys)
+
+
 def test_partial_import_writes_good_rows_and_a_reject_file_with_reasons(populated, tmp_path):
     cases = write_csv(tmp_path / "cases.csv", [case_row("C020"), case_row("C021", channel="fax"), case_row("C022")])
     contacts = write_csv(tmp_path / "contacts.csv", [contact_row("C020"), contact_row("C021"), contact_row("C404")])

@@ -241,6 +241,18 @@ def test_a_training_pack_opens_and_contains_no_personal_data(library):
         assert secret not in raw and secret not in cells
 
 
+def test_a_control_character_in_a_typical_case_does_not_stop_the_word_pack(library):
+    """#28 M11: a summary with a vertical tab or \x01 (pasted from another system) made python-docx
+    refuse the whole pack; the coaching and 我的质检 packs are made by the same writer."""
+    with session_scope(library) as s:
+        rec = library_case(s, "L-1")
+        rec["obligations"] = case_obligations(s, rec["id"], NOW)
+    rec["mark"] = {**rec["mark"], "summary": "先查\x0b线路\x01再回访\ufffe", "lesson": "\x1f要点"}
+    doc = Document(io.BytesIO(pack_docx("培训\x08讲义", [rec], NOW)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "先查 线路 再回访" in text and "培训 讲义" in text and " 要点" in text
+
+
 def test_training_sessions_are_recorded_and_checked(library):
     with session_scope(library) as s:
         with pytest.raises(LibraryRefused, match="attendees"):
