@@ -392,6 +392,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    # psycopg logs the pipeline it abandons after a refused statement ("error ignored terminating …"); the
+    # refusal itself is said below, once, in words
+    logging.getLogger("psycopg").setLevel(logging.ERROR + 1)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
@@ -400,6 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was kept", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the database's refusal, in words; anything else is a bug and keeps its traceback
+        said = commands.database_refusal(exc)
+        if said is None:
+            raise
+        print(f"error: {said}", file=sys.stderr)
         return 1
 
 

@@ -41,6 +41,21 @@ class CommandRefused(ValueError):
 USER_ERRORS = (DatabaseUnavailable, Busy, BackupProblem, CommandRefused)
 
 
+def database_refusal(exc: BaseException) -> str | None:
+    """What the command line says when the database refused a statement (read-only file or replica, disk
+    full, a value too long): the driver's own first line, never the SQL or its parameters, which carry
+    handler names and case numbers. None for anything that is not the database's refusal."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    said = str(getattr(exc, "orig", "") or "").strip().splitlines()
+    reason = said[0] if said else type(exc).__name__
+    if "readonly" in reason.replace("-", "").replace(" ", "").lower():
+        return f"the database is read-only, nothing was written ({reason})"
+    return f"the database refused the change, nothing was written ({reason})"
+
+
 def init_db(url: str | None) -> None:
     upgrade(url)
 

@@ -149,3 +149,29 @@ def test_bad_input_through_the_real_entry_point_has_no_traceback(tmp_path):
     assert proc.returncode == 1
     assert "cases.csv, line 2, column channel: unknown value 'fax'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("argv", [["import", "{cases}"], ["alerts"], ["seed", "--cases", "3"],
+                                  ["clusters", "run"]])
+def test_a_read_only_database_is_a_message_without_sql_or_parameters(db_url, tmp_path, argv):
+    """#28 M13: import, alerts and the rest printed SQLAlchemy tracebacks with their parameter lists (handler
+    names, case numbers) when the database could not be written."""
+    import os
+
+    cases = write_csv(tmp_path / "cases.csv", [case_row("RO-1", handler="王小明处理")])
+    env = dict(os.environ)
+    if db_url.startswith("sqlite"):
+        url = f"sqlite:///file:{db_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    else:
+        url, env["PGOPTIONS"] = db_url, "-c default_transaction_read_only=on"
+    env["COMPLAINTS_DB_URL"] = url
+    proc = subprocess.run([sys.executable, "manage.py", *[a.format(cases=cases) for a in argv], "--db", url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    if proc.returncode == 0:  # a command with nothing to write (an alert sweep with nothing due) may succeed
+        assert argv == ["alerts"] and "Traceback" not in proc.stderr
+        return
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "[SQL:" not in proc.stderr and "parameters" not in proc.stderr
+    assert "王小明" not in proc.stderr and "RO-1" not in proc.stderr
+    assert proc.stderr.startswith("error:") and ("read-only" in proc.stderr or "readonly" in proc.stderr)
+    assert cases_in(db_url) == 0
