@@ -27,10 +27,17 @@ from services import commands
 
 
 def _instant(text: str) -> datetime:
+    from domain import clock
+    from domain.timeutil import EARLIEST_DATE, latest_date, within_product_years
+
     try:
-        return parse_instant(text)
+        value = parse_instant(text)
     except TimeParseError as exc:
         raise argparse.ArgumentTypeError(f"{exc}; expected ISO 8601 such as 2026-03-01T09:30:00+08:00") from None
+    if not within_product_years(value, clock.today()):
+        raise argparse.ArgumentTypeError(f"{text!r} lies outside {EARLIEST_DATE} to {latest_date(clock.today())}, "
+                                         "the years the product works in")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -38,7 +38,17 @@ def parse_instant(text: str, zone: ZoneInfo | None = None) -> datetime:
         raise TimeParseError(f"not an ISO 8601 time: {raw!r}") from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone or local_zone())
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 in UTC+8 lies before the first instant a datetime can hold
+        raise TimeParseError(f"outside the years a time can have: {raw!r}") from None
+
+
+def within_product_years(value: datetime, today: date) -> bool:
+    """Does an instant lie in the window the product accepts (EARLIEST_DATE to two years after today)? An
+    instant past it, such as 9999-12-31, overflows once a deadline's hours are added to it."""
+    day = value.astimezone(local_zone()).date() if value.tzinfo else value.date()
+    return EARLIEST_DATE <= day <= latest_date(today)
 
 
 def to_utc(value: datetime, zone: ZoneInfo | None = None) -> datetime:

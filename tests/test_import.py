@@ -301,3 +301,27 @@ def test_a_large_seed_generates_in_a_second_process_exactly_the_cases_of_one_gen
     with session_scope(db_url) as s:
         reevaluate_all(s, NOW)
     assert _stored_outcomes(db_url) == seeded and len(seeded[0]) > 3000
+
+
+@pytest.mark.parametrize("when", ["0001-01-01 00:00", "9999-12-31 23:59", "0001-01-01T00:00:00+14:00"])
+def test_a_time_at_the_ends_of_the_calendar_is_refused_with_its_place(populated, tmp_path, when):
+    """#28 M7: a row in year 0001 raised OverflowError out of the import (UTC+8 midnight of 1 January 0001
+    lies before the first instant a datetime holds); 9999 overflowed once deadlines were added."""
+    cases = write_csv(tmp_path / "cases.csv", [case_row("C050"), case_row("C051", received_at=when)])
+    report = import_files(cases, now=NOW)
+    assert not report.ok and not report.written
+    (problem,) = report.problems
+    assert (problem.file, problem.line, problem.column) == ("cases.csv", 3, "received_at")
+    with session_scope(populated) as s:
+        assert s.scalar(select(Case.id).where(Case.case_no == "C050")) is None
+
+
+def test_the_command_line_refuses_an_instant_outside_the_products_years(capsys):
+    import manage
+
+    for text in ("9999-12-31T00:00", "0001-01-01T00:00"):
+        with pytest.raises(SystemExit) as stop:
+            manage.main(["evaluate", "--now", text])
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert "--now" in err and "Traceback" not in err
