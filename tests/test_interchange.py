@@ -137,3 +137,22 @@ def test_contacts_file_uses_chinese_kind_labels(tmp_path):
     table = ix.read_table(write_csv(tmp_path / "contacts.csv", rows, "gbk"), columns=CONTACT_COLUMNS)
     parsed = ix.parse_rows(table, CONTACT_COLUMNS)
     assert parsed.rows[0]["kind"] == "final" and parsed.rows[0]["channel"] == "sms"
+
+
+def test_a_big5_file_is_refused_not_read_as_gbk(tmp_path):
+    """#28 M8: a Big5 file decoded as GBK without an error and created a handler 'ヒ'."""
+    from db.interchange import FileProblem, _decode
+
+    traditional = ("工單號,處理人,班組,投訴內容\nTZ001,王小明,網絡投訴一組,客戶反映家中寬帶經常斷網，要求儘快上門維修並說明原因\n"
+                   "TZ002,李華,服務投訴組,客戶對營業廳服務態度不滿意，要求道歉並解釋資費\n")
+    with pytest.raises(FileProblem) as refused:
+        _decode(traditional.encode("big5"), "cases.csv")
+    assert str(refused.value).startswith("cases.csv: line 1:") and "Big5" in str(refused.value)
+    # a short file: handler and team names only, each Big5 character read as a valid GBK one
+    short = "case_no,handler,team\nTZ001,戶反中網,華務投組\nTZ002,陳對,營不滿\n"
+    for data in (short, "case_no,handler\nTZ001,戶反中\n"):
+        with pytest.raises(FileProblem, match="Big5"):
+            _decode(data.encode("big5"), "cases.csv")
+    # the same text in simplified characters, saved as GBK, is read as it was written
+    simplified = "工单号,处理人\nTZ001,王小明,网络投诉一组,客户反映家中宽带经常断网，要求尽快上门维修并说明原因\n"
+    assert _decode(simplified.encode("gbk"), "cases.csv") == simplified

@@ -138,8 +138,10 @@ def test_the_report_pdf_and_workbook_carry_the_figures_and_no_personal_data(cent
     assert all(f[-5] == "yes" for f in pdf_fonts(reports.report_pdf(report), tmp_path))
 
 
-def test_the_report_command_line_answers_bad_periods_teams_and_paths(centre, tmp_path, capsys):
+def test_the_report_command_line_answers_bad_periods_teams_and_paths(centre, tmp_path, capsys, travel):
     import manage
+
+    travel(NOW)  # the day reported on (27 November) has ended, and 2030 has not begun
 
     out = tmp_path / "day.pdf"
     assert manage.main(["report", "--period", "day", "--date", "2026-11-27", "--out", str(out)]) == 0
