@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -24,7 +24,9 @@ def server(tmp_path_factory):
     from db.migrate import upgrade
 
     upgrade(url)
-    seed(400, 4, clock.now(), url)
+    # seeded as of 30 hours ago: the open cases then owe overdue and nearly-due deadlines now, whatever the
+    # time of day (seeded as of now, the board's queue was empty at 11:37 in Shanghai and the journeys failed)
+    seed(400, 4, clock.now() - timedelta(hours=30), url)
     add_user(url)
     with session_scope(url) as s:
         case_no = s.scalar(select(Case.case_no).order_by(Case.received_at.desc()).limit(1))
